@@ -1,0 +1,178 @@
+r"""The common model interface.
+
+A model is an immutable instance of a distribution on x in A^n for a finite (or, for Gaussian priors,
+continuous) alphabet A:
+
+    mu(x) ∝ prod_i p0(x_i) · exp(-beta · E(x)),
+
+with ``energy(x) = E(x)`` batched over a leading axis, ``log_weight(x) = sum_i log p0(x_i) - beta E(x)``
+(unnormalised), and ``beta = inf`` meaning the uniform measure (times the prior) over zero-energy
+configurations.  Posterior (planted) models have ``beta = 1`` and carry the hidden configuration in
+``planted``.  The reference measure (normalised prior for posterior models, counting measure for
+physics models) is documented in ``spinglass.scalar`` and ``spinglass.sparse``.
+
+Global terms.  Mean-field models contain terms that depend on x only through power sums; we write them as
+``coef · e_p(x^r)``, where e_p is the elementary symmetric polynomial of order p of the n numbers x_i^r:
+
+* Curie-Weiss:      -(1/N) sum_{i<j} x_i x_j                       = -(1/N) e_2(x)
+* spiked Wigner:    +lam/(2N) sum_{i<j} x_i^2 x_j^2                = lam/(2N) e_2(x^2)
+* spiked tensor:    +(p-1)!/(2 Delta N^(p-1)) sum_{i1<..<ip} prod x^2 = ... e_p(x^2)
+
+A single-site change x_i: a -> b changes e_p(w) by (w_b - w_a) e_{p-1}(w without i), which the MCMC
+kernels evaluate in O(p) per move.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import check_int, check_real
+
+#: Largest number of configurations that ``exact()`` enumerates by default (2^20: n = 20 Ising spins).
+MAX_EXACT_STATES = 2**20
+
+
+@dataclass(frozen=True)
+class GlobalTerm:
+    """An energy term ``coef · e_order(x^power)`` (see module docstring)."""
+
+    coef: float
+    power: int
+    order: int
+
+    def __post_init__(self):
+        check_real("coef", self.coef)
+        check_int("power", self.power, minimum=1)
+        check_int("order", self.order, minimum=1)
+
+
+def elementary_symmetric(w: np.ndarray, order: int) -> np.ndarray:
+    """e_order of the entries of ``w`` along its last axis (batched), by the recursion
+    e_k <- e_k + w_i e_{k-1} over i (no cancellation for non-negative w)."""
+    w = np.asarray(w, dtype=float)
+    e = np.zeros((order + 1,) + w.shape[:-1])
+    e[0] = 1.0
+    for i in range(w.shape[-1]):
+        wi = w[..., i]
+        for k in range(order, 0, -1):
+            e[k] = e[k] + wi * e[k - 1]
+    return e[order]
+
+
+class Model(ABC):
+    """Base class of every distribution; subclasses set the attributes below in ``__init__``.
+
+    Attributes
+    ----------
+    n : number of variables.
+    alphabet : the finite alphabet A as a 1-d array (None for continuous priors).
+    beta : inverse temperature multiplying the energy (``inf`` for hard constraints).
+    planted : the hidden configuration (on the alphabet) or None.
+    """
+
+    n: int
+    alphabet: np.ndarray | None
+    beta: float
+    planted: np.ndarray | None
+
+    # -- to implement -------------------------------------------------------------------------------
+    @abstractmethod
+    def _energy(self, x: np.ndarray) -> np.ndarray:
+        """E(x) for a (B, n) float array already validated; returns (B,)."""
+
+    @abstractmethod
+    def _log_prior(self, x: np.ndarray) -> np.ndarray:
+        """sum_i log p0(x_i) for a (B, n) array; returns (B,)."""
+
+    @abstractmethod
+    def describe(self) -> dict:
+        """JSON-friendly description: family name and every parameter (seed included)."""
+
+    # -- common behaviour ----------------------------------------------------------------------------
+    @property
+    def family(self) -> str:
+        return type(self).__name__
+
+    @property
+    def n_values(self) -> int:
+        """Size of the alphabet."""
+        if self.alphabet is None:
+            raise TypeError(f"{self.family} has a continuous prior: no finite alphabet")
+        return int(self.alphabet.size)
+
+    def _batch(self, x) -> tuple[np.ndarray, bool]:
+        x = np.asarray(x)
+        if x.ndim == 0 or x.shape[-1] != self.n:
+            raise ValueError(f"x must have last axis of length n = {self.n}, got shape {x.shape}")
+        single = x.ndim == 1
+        return np.atleast_2d(x).reshape(-1, self.n).astype(float), single
+
+    def energy(self, x) -> np.ndarray | float:
+        """Energy E(x) of one configuration (shape (n,)) or a batch (shape (..., n))."""
+        xb, single = self._batch(x)
+        e = self._energy(xb)
+        x_shape = np.shape(x)
+        return float(e[0]) if single else e.reshape(x_shape[:-1])
+
+    def log_prior(self, x) -> np.ndarray | float:
+        """sum_i log p0(x_i) (-inf off the alphabet)."""
+        xb, single = self._batch(x)
+        lp = self._log_prior(xb)
+        return float(lp[0]) if single else lp.reshape(np.shape(x)[:-1])
+
+    def log_weight(self, x) -> np.ndarray | float:
+        """Unnormalised log mu(x) = sum_i log p0(x_i) - beta E(x); at beta = inf, -inf unless E(x) = 0."""
+        xb, single = self._batch(x)
+        e = self._energy(xb)
+        lp = self._log_prior(xb)
+        if math.isinf(self.beta):
+            lw = np.where(e <= 1e-9, lp, -np.inf)
+        else:
+            lw = lp - self.beta * e
+        return float(lw[0]) if single else lw.reshape(np.shape(x)[:-1])
+
+    def random_configuration(self, size: int, seed=None) -> np.ndarray:
+        """``size`` configurations with i.i.d. entries drawn from the single-site prior."""
+        from ._validate import make_rng
+
+        rng = make_rng(seed)
+        size = check_int("size", size, minimum=1)
+        return self._sample_prior(rng, (size, self.n))
+
+    def _sample_prior(self, rng: np.random.Generator, shape) -> np.ndarray:
+        probs = np.exp(self._alphabet_log_prior())
+        return rng.choice(self.alphabet, size=shape, p=probs / probs.sum())
+
+    def _alphabet_log_prior(self) -> np.ndarray:
+        """log p0 on each alphabet value (uniform unless overridden)."""
+        return np.full(self.n_values, -math.log(self.n_values))
+
+    def exact(self, max_states: int = MAX_EXACT_STATES):
+        """Exact enumeration of the distribution (log Z, probabilities, marginals, i.i.d. sampling).
+
+        Raises ``ValueError`` when |A|^n exceeds ``max_states``.
+        """
+        from .exact import ExactDistribution
+
+        return ExactDistribution(self, max_states=max_states)
+
+    def __repr__(self) -> str:
+        d = self.describe()
+        inner = ", ".join(f"{k}={v!r}" for k, v in d.items() if k != "family")
+        return f"{self.family}({inner})"
+
+
+def check_configurations_on_alphabet(model: Model, x: np.ndarray) -> np.ndarray:
+    """Alphabet indices of a (B, n) array of configurations; ``ValueError`` for entries off the alphabet."""
+    if model.alphabet is None:
+        raise TypeError(f"{model.family} has a continuous prior: configurations have no alphabet index")
+    x = np.asarray(x, dtype=float)
+    a = np.asarray(model.alphabet, dtype=float)
+    idx = np.clip(np.searchsorted(a, x), 0, a.size - 1)
+    if not np.allclose(a[idx], x, rtol=0, atol=1e-9):
+        raise ValueError(f"configuration has entries off the alphabet {a.tolist()}")
+    return idx.astype(np.int8)

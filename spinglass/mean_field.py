@@ -1,0 +1,70 @@
+r"""Mean-field Ising models: Curie-Weiss and Sherrington-Kirkpatrick (PHYSICS.md §1).
+
+Curie-Weiss:  E(x) = -(1/N) sum_{i<j} x_i x_j - h sum_i x_i,  mu ∝ exp(-beta E), x in {±1}^N.
+With M = sum_i x_i this is P(M) ∝ C(N, (N+M)/2) exp(beta (M^2 - N)/(2N) + beta h M) for every N
+(``CurieWeiss.magnetization_law``).  Large N: m = tanh(beta (m + h)), beta_c = 1 at h = 0.
+The pair term is stored as the global term -(1/N) e_2(x), so the model costs O(N) memory.
+
+SK:  E(x) = -sum_{i<j} g_ij x_i x_j / sqrt(N) - h sum_i x_i, g_ij ~ N(0, 1) i.i.d.  At h = 0 and
+beta < 1 the free entropy per spin tends to ln 2 + beta^2/4 and the energy per spin to -beta/2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import gammaln, logsumexp
+
+from ._validate import SeedLike, check_int, check_real, make_rng, seed_repr
+from .base import GlobalTerm
+from .priors import Rademacher
+from .scalar import PairwiseModel
+
+
+class CurieWeiss(PairwiseModel):
+    """Curie-Weiss ferromagnet on N Ising spins at inverse temperature ``beta`` and field ``h``."""
+
+    def __init__(self, n: int, beta: float, h: float = 0.0):
+        n = check_int("n", n, minimum=1)
+        beta = check_real("beta", beta, minimum=0.0)
+        h = check_real("h", h)
+        super().__init__(
+            sp.csr_matrix((n, n)), prior=Rademacher(), fields=h, beta=beta, counting=True,
+            global_terms=(GlobalTerm(-1.0 / n, 1, 2),),
+            description={"family": "CurieWeiss", "n": n, "beta": beta, "h": h},
+        )
+        self.h = h
+
+    def magnetization_law(self) -> tuple[np.ndarray, np.ndarray]:
+        """Exact law of m = M/N: returns (m values, probabilities), M = -N, -N+2, ..., N."""
+        n = self.n
+        M = np.arange(-n, n + 1, 2, dtype=float)
+        k = (n + M) / 2
+        log_binom = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        logw = log_binom + self.beta * (M**2 - n) / (2 * n) + self.beta * self.h * M
+        return M / n, np.exp(logw - logsumexp(logw))
+
+    def log_partition(self) -> float:
+        """Exact log Z for any N (sum over magnetisations)."""
+        n = self.n
+        M = np.arange(-n, n + 1, 2, dtype=float)
+        k = (n + M) / 2
+        log_binom = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        return float(logsumexp(log_binom + self.beta * (M**2 - n) / (2 * n) + self.beta * self.h * M))
+
+
+class SK(PairwiseModel):
+    """Sherrington-Kirkpatrick spin glass with J_ij = g_ij/sqrt(N), field ``h``, inverse temperature ``beta``."""
+
+    def __init__(self, n: int, beta: float, h: float = 0.0, seed: SeedLike = None):
+        n = check_int("n", n, minimum=2)
+        beta = check_real("beta", beta, minimum=0.0)
+        h = check_real("h", h)
+        rng = make_rng(seed)
+        g = np.triu(rng.standard_normal((n, n)), 1)
+        J = (g + g.T) / np.sqrt(n)
+        super().__init__(
+            J, prior=Rademacher(), fields=h, beta=beta, counting=True,
+            description={"family": "SK", "n": n, "beta": beta, "h": h, "seed": seed_repr(seed)},
+        )
+        self.h = h

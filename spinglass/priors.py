@@ -1,0 +1,274 @@
+r"""Scalar priors p0 and their scalar Gaussian channel (PHYSICS.md §3).
+
+For a prior p0 on the reals with E[x^2] = 1 and signal-to-noise ratio g >= 0, the scalar channel is
+
+    r = g x + sqrt(g) z,   x ~ p0,  z ~ N(0, 1),
+
+whose posterior is p(x | r) ∝ p0(x) exp(r x - g x^2 / 2).  Every prior exposes, with one naming scheme
+(after tramp's priors):
+
+* ``log_partition(r, g)``  log Z(r, g) = log ∫ p0(dx) exp(r x - g x^2/2)
+* ``f(r, g)``              posterior mean  E[x | r]             = d log Z / dr
+* ``df(r, g)``             its r-derivative = posterior variance Var[x | r]
+* ``F(g)``                 overlap  E_{x, z}[x f(r; g)]  (= E[f^2] by the Nishimori identity)
+* ``psi(g)``               free entropy  E_{x, z}[log Z(r; g)]
+
+All of them are vectorised over numpy arrays and numerically stable at large g (log-sum-exp for
+discrete priors).  ``F`` and ``psi`` use Gauss-Hermite quadrature over z (exact sums over x for discrete
+priors); the Gaussian prior has closed forms F(g) = g/(1+g), psi(g) = g/2 - log(1+g)/2.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._validate import SeedLike, check_real, make_rng
+
+_GH_NODES = 161
+
+
+def _gauss_hermite(n: int = _GH_NODES) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes z_k and weights w_k with sum_k w_k h(z_k) ≈ E[h(z)], z ~ N(0, 1)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(n)
+    return nodes, weights / math.sqrt(2.0 * math.pi)
+
+
+_Z_NODES, _Z_WEIGHTS = _gauss_hermite()
+
+
+class Prior(ABC):
+    """A scalar prior p0 with unit second moment and its scalar-channel quantities."""
+
+    #: True when the prior is a finite alphabet (usable by the discrete MCMC kernels).
+    discrete: bool = False
+
+    @abstractmethod
+    def log_partition(self, r, g):
+        """log Z(r, g) = log ∫ p0(dx) exp(r x - g x^2 / 2)."""
+
+    @abstractmethod
+    def f(self, r, g):
+        """Posterior mean E[x | r] of the scalar channel at SNR g."""
+
+    @abstractmethod
+    def df(self, r, g):
+        """d f / d r, the posterior variance Var[x | r]."""
+
+    @abstractmethod
+    def sample(self, size, seed: SeedLike = None) -> np.ndarray:
+        """Draw i.i.d. values from p0."""
+
+    @abstractmethod
+    def log_density(self, x) -> np.ndarray:
+        """Elementwise log p0(x) (log probability mass for discrete priors, -inf off the alphabet)."""
+
+    @abstractmethod
+    def describe(self) -> dict:
+        """A JSON-friendly description (name and parameters)."""
+
+    def _expect(self, func, g):
+        """E_{x~p0, z}[func(r, g, x)] with r = g x + sqrt(g) z; vectorised over g."""
+        raise NotImplementedError
+
+    def F(self, g):
+        """Overlap F(g) = E[x f(g x + sqrt(g) z; g)]."""
+        return self._expect(lambda r, gg, x: x * self.f(r, gg), g)
+
+    def psi(self, g):
+        """Free entropy psi(g) = E[log Z(g x + sqrt(g) z; g)]."""
+        return self._expect(lambda r, gg, x: self.log_partition(r, gg), g)
+
+    def mmse(self, g):
+        """Minimum mean squared error E[(x - f)^2] = 1 - F(g) (unit second moment)."""
+        return 1.0 - self.F(g)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.describe().items() if k != "name")
+        return f"{self.describe()['name']}({params})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Prior) and self.describe() == other.describe()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.describe().items())))
+
+
+def _check_snr(g):
+    g = np.asarray(g, dtype=float)
+    if np.any(np.isnan(g)) or np.any(g < 0):
+        raise ValueError("g (signal-to-noise ratio) must be >= 0 and not NaN")
+    return g
+
+
+class DiscretePrior(Prior):
+    """A prior on a finite alphabet ``values`` with probabilities ``weights`` (normalised to 1)."""
+
+    discrete = True
+
+    def __init__(self, values, weights):
+        values = np.asarray(values, dtype=float)
+        weights = np.asarray(weights, dtype=float)
+        if values.ndim != 1 or values.size < 1:
+            raise ValueError("values must be a non-empty 1-d array")
+        if weights.shape != values.shape:
+            raise ValueError(f"weights must have the shape of values {values.shape}, got {weights.shape}")
+        if np.any(~np.isfinite(values)) or np.any(~np.isfinite(weights)) or np.any(weights <= 0):
+            raise ValueError("values must be finite and weights finite and > 0")
+        if np.unique(values).size != values.size:
+            raise ValueError("values must be distinct")
+        order = np.argsort(values)
+        self.values = values[order]
+        self.weights = weights[order] / weights.sum()
+        self.values.flags.writeable = False
+        self.weights.flags.writeable = False
+        self.log_weights = np.log(self.weights)
+        self.log_weights.flags.writeable = False
+
+    def _terms(self, r, g):
+        r = np.asarray(r, dtype=float)
+        g = np.asarray(g, dtype=float)
+        v = self.values
+        return self.log_weights + r[..., None] * v - 0.5 * g[..., None] * v**2
+
+    def log_partition(self, r, g):
+        return logsumexp(self._terms(r, g), axis=-1)
+
+    def posterior(self, r, g) -> np.ndarray:
+        """Posterior probabilities of each alphabet value, shape ``broadcast(r, g).shape + (K,)``."""
+        t = self._terms(r, g)
+        t = t - t.max(axis=-1, keepdims=True)
+        p = np.exp(t)
+        return p / p.sum(axis=-1, keepdims=True)
+
+    def f(self, r, g):
+        return self.posterior(r, g) @ self.values
+
+    def df(self, r, g):
+        p = self.posterior(r, g)
+        mean = p @ self.values
+        return np.maximum(p @ self.values**2 - mean**2, 0.0)
+
+    def _expect(self, func, g):
+        g = _check_snr(g)
+        gg = g[..., None, None]
+        x = self.values[:, None]
+        r = gg * x + np.sqrt(gg) * _Z_NODES
+        vals = func(r, np.broadcast_to(gg, r.shape), np.broadcast_to(x, r.shape))
+        return np.einsum("...kz,k,z->...", vals, self.weights, _Z_WEIGHTS)
+
+    def sample(self, size, seed: SeedLike = None) -> np.ndarray:
+        rng = make_rng(seed)
+        return rng.choice(self.values, size=size, p=self.weights)
+
+    def index_of(self, x) -> np.ndarray:
+        """Alphabet index of each entry of ``x``; raises ``ValueError`` for values off the alphabet."""
+        x = np.asarray(x, dtype=float)
+        idx = np.searchsorted(self.values, x)
+        idx = np.clip(idx, 0, self.values.size - 1)
+        if not np.allclose(self.values[idx], x, rtol=0, atol=1e-9):
+            raise ValueError(f"x has entries off the alphabet {self.values.tolist()}")
+        return idx
+
+    def log_density(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        idx = np.clip(np.searchsorted(self.values, x), 0, self.values.size - 1)
+        hit = np.isclose(self.values[idx], x, rtol=0, atol=1e-9)
+        return np.where(hit, self.log_weights[idx], -np.inf)
+
+    def describe(self) -> dict:
+        return {"name": "DiscretePrior", "values": self.values.tolist(), "weights": self.weights.tolist()}
+
+
+class Rademacher(DiscretePrior):
+    """x = ±1 with probability 1/2 each.  f(r, g) = tanh(r), F(g) = E tanh(g + sqrt(g) z)."""
+
+    def __init__(self):
+        super().__init__([-1.0, 1.0], [0.5, 0.5])
+
+    def f(self, r, g=None):
+        return np.tanh(np.asarray(r, dtype=float))
+
+    def df(self, r, g=None):
+        return 1.0 - np.tanh(np.asarray(r, dtype=float)) ** 2
+
+    def log_partition(self, r, g):
+        # log cosh r - g/2, written as |r| + log1p(exp(-2|r|)) - log 2 - g/2 to stay finite at large r.
+        a = np.abs(np.asarray(r, dtype=float))
+        return a + np.log1p(np.exp(-2.0 * a)) - math.log(2.0) - 0.5 * np.asarray(g, dtype=float)
+
+    def describe(self) -> dict:
+        return {"name": "Rademacher"}
+
+
+class SparseRademacher(DiscretePrior):
+    """x = 0 w.p. 1 - rho and ±1/sqrt(rho) w.p. rho/2 each (unit second moment), 0 < rho <= 1.
+
+    The PNAS study writes this prior unnormalised (x in {0, ±1}); see PHYSICS.md §1 for the map.
+    """
+
+    def __init__(self, rho: float):
+        self.rho = check_real("rho", rho, minimum=0.0, maximum=1.0, strict_min=True)
+        a = 1.0 / math.sqrt(self.rho)
+        if self.rho == 1.0:
+            super().__init__([-1.0, 1.0], [0.5, 0.5])
+        else:
+            super().__init__([-a, 0.0, a], [self.rho / 2, 1.0 - self.rho, self.rho / 2])
+
+    def describe(self) -> dict:
+        return {"name": "SparseRademacher", "rho": self.rho}
+
+
+class Gaussian(Prior):
+    """Standard normal prior N(0, 1): f = r/(1+g), df = 1/(1+g), F = g/(1+g), psi = g/2 - log(1+g)/2."""
+
+    discrete = False
+
+    def log_partition(self, r, g):
+        r = np.asarray(r, dtype=float)
+        g = np.asarray(g, dtype=float)
+        return r**2 / (2.0 * (1.0 + g)) - 0.5 * np.log1p(g)
+
+    def f(self, r, g):
+        return np.asarray(r, dtype=float) / (1.0 + np.asarray(g, dtype=float))
+
+    def df(self, r, g):
+        return np.broadcast_to(1.0 / (1.0 + np.asarray(g, dtype=float)), np.broadcast(r, g).shape).copy()
+
+    def F(self, g):
+        g = _check_snr(g)
+        return g / (1.0 + g)
+
+    def psi(self, g):
+        g = _check_snr(g)
+        return 0.5 * g - 0.5 * np.log1p(g)
+
+    def sample(self, size, seed: SeedLike = None) -> np.ndarray:
+        return make_rng(seed).standard_normal(size)
+
+    def log_density(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return -0.5 * x**2 - 0.5 * math.log(2.0 * math.pi)
+
+    def describe(self) -> dict:
+        return {"name": "Gaussian"}
+
+
+def prior_from_name(name: str, **params) -> Prior:
+    """Build a prior from its name: ``"rademacher"``, ``"sparse_rademacher"`` (needs ``rho``), ``"gaussian"``."""
+    key = name.lower().replace("-", "_")
+    if key == "rademacher":
+        return Rademacher()
+    if key in ("sparse_rademacher", "sparserademacher"):
+        if "rho" not in params:
+            raise ValueError("prior 'sparse_rademacher' needs the parameter rho in (0, 1]")
+        return SparseRademacher(params["rho"])
+    if key == "gaussian":
+        return Gaussian()
+    raise ValueError(f"prior must be one of 'rademacher', 'sparse_rademacher', 'gaussian'; got {name!r}")
+
+
+__all__ = ["Prior", "DiscretePrior", "Rademacher", "SparseRademacher", "Gaussian", "prior_from_name"]
