@@ -189,11 +189,17 @@ class Rademacher(DiscretePrior):
     def __init__(self):
         super().__init__([-1.0, 1.0], [0.5, 0.5])
 
+    @staticmethod
+    def _r(r, g):
+        # f does not depend on g for ±1 spins, but the output still has the broadcast shape of (r, g)
+        r = np.asarray(r, dtype=float)
+        return r if g is None else np.broadcast_arrays(r, np.asarray(g, dtype=float))[0]
+
     def f(self, r, g=None):
-        return np.tanh(np.asarray(r, dtype=float))
+        return np.tanh(self._r(r, g))
 
     def df(self, r, g=None):
-        return 1.0 - np.tanh(np.asarray(r, dtype=float)) ** 2
+        return 1.0 - np.tanh(self._r(r, g)) ** 2
 
     def log_partition(self, r, g):
         # log cosh r - g/2, written as |r| + log1p(exp(-2|r|)) - log 2 - g/2 to stay finite at large r.

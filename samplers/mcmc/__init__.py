@@ -1,0 +1,5 @@
+"""MCMC baselines: Metropolis, heat bath and parallel tempering over numba kernels (PHYSICS.md §5)."""
+
+from .samplers import HeatBath, MCMCState, Metropolis, ParallelTempering
+
+__all__ = ["HeatBath", "MCMCState", "Metropolis", "ParallelTempering"]

@@ -1,0 +1,138 @@
+"""Bridges from models to the numba kernels: array preparation, chain state, and one call to run sweeps.
+
+Each adapter turns a model into flat arrays once, builds the incremental chain state from alphabet
+indices ``s`` (C, n), and runs sweeps on it.  The chain state is a dict of arrays (``s``, ``energy`` and
+the family's incremental fields) that the samplers store in ``MCMCState`` to resume runs bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from spinglass.base import Model
+from spinglass.scalar import PairwiseModel, PSpinModel, ScalarModel
+from spinglass.sparse import NAESATModel, PottsModel
+
+from . import kernels_scalar as ks
+from . import kernels_sparse as kp
+
+
+def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR incidence of a (M, k) membership table: for each variable, the (row, position) pairs."""
+    flat = members.ravel()
+    order = np.argsort(flat, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat, minlength=n), out=ptr[1:])
+    rows = (order // members.shape[1]).astype(np.int64)
+    pos = (order % members.shape[1]).astype(np.int64)
+    return ptr, rows, pos
+
+
+class ScalarAdapter:
+    """Pairwise (dense or CSR) and p-body scalar models with a finite alphabet."""
+
+    def __init__(self, model: ScalarModel):
+        if model.alphabet is None:
+            raise TypeError(f"{model.family} has a continuous prior ({model.prior!r}); the discrete MCMC kernels "
+                            "need a finite alphabet (use a Langevin sampler)")
+        self.model = model
+        self.vals = np.ascontiguousarray(model.alphabet, dtype=np.float64)
+        self.logp = np.ascontiguousarray(model._alphabet_log_prior(), dtype=np.float64)
+        terms = model.global_terms
+        self.gcoef = np.array([t.coef for t in terms], dtype=np.float64)
+        self.gorder = np.array([t.order for t in terms], dtype=np.int64)
+        self.vpow = np.array([self.vals**t.power for t in terms], dtype=np.float64).reshape(len(terms),
+                                                                                            self.vals.size)
+        self.pmax = int(self.gorder.max()) if len(terms) else 0
+        self.h = np.ascontiguousarray(model.fields, dtype=np.float64)
+        if isinstance(model, PairwiseModel):
+            if model.is_sparse:
+                J = model.couplings
+                self.kind = "csr"
+                self.indptr = J.indptr.astype(np.int64)
+                self.indices = J.indices.astype(np.int64)
+                self.data = np.asarray(J.data, dtype=np.float64)
+            else:
+                self.kind = "dense"
+                self.J = np.ascontiguousarray(model.couplings, dtype=np.float64)
+        elif isinstance(model, PSpinModel):
+            self.kind = "pspin"
+            self.edges = np.ascontiguousarray(model.hyperedges, dtype=np.int64)
+            self.weights = np.ascontiguousarray(model.weights, dtype=np.float64)
+            self.inc_ptr, self.inc_edge, _ = _incidence(self.edges, model.n)
+        else:
+            raise TypeError(f"no MCMC kernel for {type(model).__name__}")
+
+    def init_state(self, s: np.ndarray) -> dict:
+        x = self.vals[s]
+        if self.kind == "pspin":
+            lf = ks.pspin_local_fields(s, self.vals, self.edges, self.weights, self.model.n)
+        else:
+            lf = np.ascontiguousarray(self.model.local_fields(x), dtype=np.float64)
+        gsym = ks.global_symmetric(s, self.vpow, self.gorder, self.pmax)
+        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
+        return {"s": s, "lf": lf, "gsym": gsym, "energy": energy}
+
+    def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
+        common = (self.h, self.vals, self.logp, self.vpow, self.gcoef, self.gorder, betas, rng, n_sweeps,
+                  heat_bath, trace, accepted)
+        if self.kind == "dense":
+            ks.pairwise_dense_sweeps(st["s"], st["lf"], st["gsym"], st["energy"], self.J, *common)
+        elif self.kind == "csr":
+            ks.pairwise_csr_sweeps(st["s"], st["lf"], st["gsym"], st["energy"], self.indptr, self.indices,
+                                   self.data, *common)
+        else:
+            ks.pspin_sweeps(st["s"], st["lf"], st["gsym"], st["energy"], self.edges, self.weights,
+                            self.inc_ptr, self.inc_edge, *common)
+
+
+class PottsAdapter:
+    """Antiferromagnetic Potts / colouring models."""
+
+    def __init__(self, model: PottsModel):
+        self.model = model
+        adj = sp.csr_matrix(model.adjacency)
+        self.indptr = adj.indptr.astype(np.int64)
+        self.indices = adj.indices.astype(np.int64)
+        self.q = model.q
+
+    def init_state(self, s: np.ndarray) -> dict:
+        counts, energy = kp.potts_counts(s, self.indptr, self.indices, self.q)
+        return {"s": s, "counts": counts, "energy": energy}
+
+    def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
+        kp.potts_sweeps(st["s"], st["counts"], st["energy"], self.indptr, self.indices, self.q, betas, rng,
+                        n_sweeps, heat_bath, trace, accepted)
+
+
+class NAESATAdapter:
+    """NAE-SAT / hypergraph bicolouring models."""
+
+    def __init__(self, model: NAESATModel):
+        self.model = model
+        self.clauses = np.ascontiguousarray(model.clauses, dtype=np.int64)
+        self.signs = np.ascontiguousarray(model.signs, dtype=np.int64)
+        self.inc_ptr, self.inc_clause, pos = _incidence(self.clauses, model.n)
+        self.inc_sign = self.signs[self.inc_clause, pos].astype(np.int64)
+
+    def init_state(self, s: np.ndarray) -> dict:
+        npos, energy = kp.naesat_counts(s, self.clauses, self.signs)
+        return {"s": s, "npos": npos, "energy": energy}
+
+    def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
+        kp.naesat_sweeps(st["s"], st["npos"], st["energy"], self.inc_ptr, self.inc_clause, self.inc_sign,
+                         self.model.k, betas, rng, n_sweeps, heat_bath, trace, accepted)
+
+
+def adapter_for(model: Model):
+    """The kernel adapter of a model family (TypeError for models without a discrete kernel)."""
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+    if isinstance(model, ScalarModel):
+        return ScalarAdapter(model)
+    if isinstance(model, PottsModel):
+        return PottsAdapter(model)
+    if isinstance(model, NAESATModel):
+        return NAESATAdapter(model)
+    raise TypeError(f"no MCMC kernel for {type(model).__name__}")

@@ -1,0 +1,294 @@
+r"""Metropolis, heat-bath (Glauber) and parallel-tempering samplers over the numba kernels.
+
+Samplers are stateless configuration objects (after NetKet); the chain state is an explicit value,
+``Samples.state`` (an ``MCMCState``), that ``sample(..., state=...)`` takes to continue a run bit for bit.
+
+Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates, sites
+in order), then keeps its state; with k = n_samples / n_chains > 1 it keeps k states spaced by ``thin``
+sweeps.  Row ``c * k + j`` of ``Samples.x`` is the j-th state kept by chain c.  The energy of each chain
+(at the target temperature) is traced every ``trace_every`` sweeps.
+
+Parallel tempering runs, for each of the n_chains independent chains, one replica per inverse temperature
+of the ladder beta_1 < ... < beta_R = model.beta (the prior is not tempered: replica r samples
+∝ prod p0(x_i) exp(-beta_r E(x))).  After every ``swap_every`` sweeps, adjacent temperatures (alternately
+even and odd pairs) exchange replicas with probability min(1, exp((beta_r - beta_{r+1})(E_r - E_{r+1}))).
+Samples are the states at beta_R.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_repr
+from spinglass.base import Model, check_configurations_on_alphabet
+
+from ..samples import Samples
+from .adapters import adapter_for
+from .kernels_sparse import tempering_swaps
+from .rng import new_streams
+
+
+@dataclass
+class MCMCState:
+    """Everything needed to continue an MCMC run exactly: kernel arrays, RNG streams, temperatures."""
+
+    chains: dict[str, np.ndarray]
+    rng: np.ndarray
+    betas: np.ndarray
+    perm: np.ndarray
+    swap_rng: np.ndarray
+    ladder: np.ndarray
+    sweeps_done: int
+    model: dict
+    parity: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> MCMCState:
+        return MCMCState({k: v.copy() for k, v in self.chains.items()}, self.rng.copy(), self.betas.copy(),
+                         self.perm.copy(), self.swap_rng.copy(), self.ladder.copy(), self.sweeps_done,
+                         dict(self.model), self.parity, dict(self.extra))
+
+
+class _MCMC:
+    """Shared driver; subclasses fix the local update and the temperature ladder."""
+
+    name = "MCMC"
+    heat_bath = False
+
+    def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1):
+        self.sweeps = check_int("sweeps", sweeps, minimum=0)
+        self.thin = check_int("thin", thin, minimum=1)
+        self.trace_every = check_int("trace_every", trace_every, minimum=1)
+
+    def settings(self) -> dict:
+        return {"name": self.name, "sweeps": self.sweeps, "thin": self.thin, "trace_every": self.trace_every}
+
+    def __repr__(self) -> str:
+        s = self.settings()
+        return f"{s.pop('name')}({', '.join(f'{k}={v!r}' for k, v in s.items())})"
+
+    def _ladder(self, model: Model) -> np.ndarray:
+        return np.array([model.beta])
+
+    def _swap_every(self) -> int:
+        return 0
+
+    # -- the run ---------------------------------------------------------------------------------------
+    def sample(self, model: Model, n_samples: int, *, seed: SeedLike = None, n_chains: int | None = None,
+               init: str | np.ndarray = "random", state: MCMCState | None = None,
+               progress: bool = False) -> Samples:
+        """Draw ``n_samples`` samples of ``model``.
+
+        Parameters
+        ----------
+        n_samples : number of rows of ``Samples.x``; a multiple of ``n_chains``.
+        seed : int or Generator for the initial states and the chains' random streams.
+        n_chains : independent chains (default ``n_samples``: one sample per chain).
+        init : "random" (i.i.d. from the prior), "planted", or an array of shape (n,) or (n_chains, n).
+        state : an ``MCMCState`` from a previous ``Samples.state`` to continue (``init``/``seed`` ignored).
+        progress : show a tqdm progress bar over sweeps.
+        """
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+        n_samples = check_int("n_samples", n_samples, minimum=1)
+        adapter = adapter_for(model)
+        if state is not None:
+            if not isinstance(state, MCMCState):
+                raise TypeError("state must be an MCMCState (Samples.state of an earlier run)")
+            if state.model != model.describe():
+                raise ValueError("state belongs to a different model instance")
+            st = state.copy()
+            n_chains_state, R = st.perm.shape
+            if n_chains is not None and n_chains != n_chains_state:
+                raise ValueError(f"n_chains = {n_chains} differs from the state's {n_chains_state} chains")
+            n_chains = n_chains_state
+            if not np.array_equal(st.ladder, self._ladder(model)):
+                raise ValueError("state was run with a different temperature ladder")
+        else:
+            n_chains = n_samples if n_chains is None else check_int("n_chains", n_chains, minimum=1)
+        if n_samples % n_chains:
+            raise ValueError(f"n_samples = {n_samples} must be a multiple of n_chains = {n_chains}")
+        per_chain = n_samples // n_chains
+        if state is None:
+            st = self._fresh_state(model, adapter, n_chains, seed, init)
+        R = st.ladder.size
+        C = n_chains
+        target = st.perm[:, R - 1]
+        accepted = np.zeros(C * R, dtype=np.int64)
+        swaps_attempted = np.zeros(max(R - 1, 1), dtype=np.int64)
+        swaps_accepted = np.zeros(max(R - 1, 1), dtype=np.int64)
+        x_out = np.empty((n_samples, model.n), dtype=np.asarray(model.alphabet).dtype)
+        alphabet = np.asarray(model.alphabet)
+        traces, trace_sweeps = [], []
+        # compile (or load from cache) outside the timed region
+        adapter.run({k: v.copy() for k, v in st.chains.items()}, st.betas.copy(), st.rng.copy(), 0,
+                    self.heat_bath, np.empty((C * R, 0)), np.zeros(C * R, dtype=np.int64))
+        total = self.sweeps + (per_chain - 1) * self.thin
+        swap_every = self._swap_every()
+        unit = swap_every if R > 1 else max(1, math.ceil(total / 100))
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, desc=f"{self.name} {model.family}", unit="sweep")
+        start_sweeps = st.sweeps_done
+        t0 = time.perf_counter()
+
+        def advance(n_sweeps: int) -> None:
+            done = 0
+            while done < n_sweeps:
+                k = min(unit, n_sweeps - done)
+                buf = np.empty((C * R, k))
+                adapter.run(st.chains, st.betas, st.rng, k, self.heat_bath, buf, accepted)
+                g = st.sweeps_done + np.arange(1, k + 1)
+                keep = (g % self.trace_every) == 0
+                if keep.any():
+                    traces.append(buf[st.perm[:, R - 1]][:, keep])
+                    trace_sweeps.append(g[keep])
+                st.sweeps_done += k
+                if R > 1 and (st.sweeps_done % swap_every) == 0:
+                    tempering_swaps(st.perm, st.betas, st.chains["energy"], st.ladder, st.swap_rng, st.parity,
+                                    swaps_attempted, swaps_accepted)
+                    st.parity = 1 - st.parity
+                done += k
+                if bar is not None:
+                    bar.update(k)
+
+        def collect(j: int) -> None:
+            rows = np.arange(C) * per_chain + j
+            x_out[rows] = alphabet[st.chains["s"][st.perm[:, R - 1]]]
+
+        advance(self.sweeps)
+        collect(0)
+        for j in range(1, per_chain):
+            advance(self.thin)
+            collect(j)
+        wall = time.perf_counter() - t0
+        if bar is not None:
+            bar.close()
+        del target
+        run_sweeps = st.sweeps_done - start_sweeps
+        attempted = max(run_sweeps * model.n, 1)
+        acc_per_chain = accepted.reshape(C, R).sum(axis=1) / (attempted * R)
+        acceptance: dict[str, Any] = {"mean": float(acc_per_chain.mean()), "per_chain": acc_per_chain}
+        if R > 1:
+            acceptance["swap"] = swaps_accepted / np.maximum(swaps_attempted, 1)
+            acceptance["ladder"] = st.ladder.copy()
+        trace = {"sweep": np.concatenate(trace_sweeps) if trace_sweeps else np.empty(0, dtype=np.int64),
+                 "energy": np.concatenate(traces, axis=1) if traces else np.empty((C, 0))}
+        settings = self.settings()
+        settings.update({"n_chains": C, "init": init if isinstance(init, str) else "given",
+                         "continued": state is not None})
+        return Samples(
+            x=x_out, planted=None if model.planted is None else np.asarray(model.planted).copy(),
+            model=model.describe(), sampler=settings, seed=seed_repr(seed) if state is None else "state",
+            chain=np.repeat(np.arange(C), per_chain), trace=trace, wall_time=wall,
+            work={"sweeps": run_sweeps, "attempted_updates": run_sweeps * model.n * C * R, "chains": C,
+                  "replicas": R, "total_sweeps": st.sweeps_done},
+            acceptance=acceptance, state=st,
+        )
+
+    def _fresh_state(self, model, adapter, n_chains, seed, init) -> MCMCState:
+        ladder = self._ladder(model)
+        R = ladder.size
+        rng = make_rng(seed)
+        n = model.n
+        if isinstance(init, str):
+            if init == "random":
+                x0 = model.random_configuration(n_chains * R, seed=rng)
+            elif init == "planted":
+                if model.planted is None:
+                    raise ValueError(f"init='planted' but {model.family} has no planted configuration")
+                x0 = np.broadcast_to(model.planted, (n_chains * R, n))
+            else:
+                raise ValueError(f"init must be 'random', 'planted' or an array, got {init!r}")
+        else:
+            x0 = np.asarray(init)
+            if x0.shape == (n,):
+                x0 = np.broadcast_to(x0, (n_chains * R, n))
+            elif x0.shape == (n_chains, n):
+                x0 = np.repeat(x0, R, axis=0)
+            else:
+                raise ValueError(f"init array must have shape ({n},) or ({n_chains}, {n}), got {x0.shape}")
+        s = np.ascontiguousarray(check_configurations_on_alphabet(model, x0))
+        chains = adapter.init_state(s)
+        perm = np.arange(n_chains * R, dtype=np.int64).reshape(n_chains, R)
+        betas = np.tile(ladder, n_chains).astype(np.float64)
+        return MCMCState(chains=chains, rng=new_streams(rng, n_chains * R), betas=betas, perm=perm,
+                         swap_rng=new_streams(rng, n_chains), ladder=ladder, sweeps_done=0,
+                         model=model.describe())
+
+
+class Metropolis(_MCMC):
+    """Single-site Metropolis: propose a uniformly chosen different value, accept with min(1, w'/w)."""
+
+    name = "Metropolis"
+    heat_bath = False
+
+
+class HeatBath(_MCMC):
+    """Single-site heat bath (Glauber / Gibbs): redraw each site from its conditional law."""
+
+    name = "HeatBath"
+    heat_bath = True
+
+
+class ParallelTempering(_MCMC):
+    """Replica exchange over an inverse-temperature ladder ending at the model's beta.
+
+    Parameters
+    ----------
+    betas : explicit increasing ladder whose last entry must equal ``model.beta`` (required when
+        model.beta is inf; entries may then be finite except the last).  Default: ``n_temps``
+        geometrically spaced values from ``beta_min_ratio * model.beta`` to ``model.beta``.
+    swap_every : sweeps between replica-exchange rounds.
+    local : "metropolis" or "heat_bath" local updates.
+    """
+
+    name = "ParallelTempering"
+
+    def __init__(self, betas=None, n_temps: int = 8, beta_min_ratio: float = 0.2, swap_every: int = 1,
+                 local: str = "metropolis", sweeps: int = 1000, thin: int = 1, trace_every: int = 1):
+        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every)
+        self.n_temps = check_int("n_temps", n_temps, minimum=2)
+        self.beta_min_ratio = check_real("beta_min_ratio", beta_min_ratio, minimum=0.0, maximum=1.0,
+                                         strict_min=True)
+        self.swap_every = check_int("swap_every", swap_every, minimum=1)
+        if local not in ("metropolis", "heat_bath"):
+            raise ValueError(f"local must be 'metropolis' or 'heat_bath', got {local!r}")
+        self.local = local
+        self.heat_bath = local == "heat_bath"
+        if betas is not None:
+            b = np.asarray(betas, dtype=float)
+            if b.ndim != 1 or b.size < 2:
+                raise ValueError("betas must be a 1-d ladder of at least 2 inverse temperatures")
+            if np.any(np.isnan(b)) or np.any(b < 0) or np.any(np.isinf(b[:-1])) or np.any(np.diff(b) <= 0):
+                raise ValueError("betas must be increasing, >= 0, finite except possibly the last")
+            self.betas = b
+        else:
+            self.betas = None
+
+    def settings(self) -> dict:
+        s = super().settings()
+        s.update({"betas": None if self.betas is None else self.betas.tolist(), "n_temps": self.n_temps,
+                  "beta_min_ratio": self.beta_min_ratio, "swap_every": self.swap_every, "local": self.local})
+        return s
+
+    def _swap_every(self) -> int:
+        return self.swap_every
+
+    def _ladder(self, model: Model) -> np.ndarray:
+        if self.betas is not None:
+            if self.betas[-1] != model.beta:
+                raise ValueError(f"betas must end at the model's beta = {model.beta}, got {self.betas[-1]}")
+            return self.betas.copy()
+        if math.isinf(model.beta):
+            raise ValueError("betas must be given explicitly for a model at beta = inf")
+        if model.beta == 0:
+            raise ValueError("parallel tempering needs model.beta > 0")
+        return np.geomspace(self.beta_min_ratio * model.beta, model.beta, self.n_temps)
