@@ -1,0 +1,168 @@
+"""MCMC against closed forms and exact laws at sizes beyond enumeration; chain-state behaviour."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import spinglass as sg
+from samplers import HeatBath, Metropolis, ParallelTempering
+from spinglass.closed_forms import onsager_energy
+
+
+@pytest.mark.parametrize("beta", [0.8, 1.2])
+def test_curie_weiss_magnetisation_law_n200(beta):
+    """Histogram of M from independent chains vs the exact law P(M) at N = 200, both sides of beta = 1.
+
+    Bound: 0.999 quantile of TV for the same number of exact i.i.d. draws, times 1.1.
+    """
+    model = sg.CurieWeiss(200, beta)
+    m_values, probs = model.magnetization_law()
+    n_chains = 2000
+    result = HeatBath(sweeps=150).sample(model, n_chains, seed=5)
+    k = np.rint((result.x.sum(axis=1) + model.n) / 2).astype(int)
+    emp = np.bincount(k, minlength=model.n + 1) / n_chains
+    rng = np.random.default_rng(0)
+    null = [0.5 * np.abs(rng.multinomial(n_chains, probs) / n_chains - probs).sum() for _ in range(300)]
+    bound = 1.1 * np.quantile(null, 0.999)
+    tv = 0.5 * np.abs(emp - probs).sum()
+    assert tv < bound, (tv, bound)
+    # the law is bimodal exactly when beta > 1: |m| concentrates away from 0
+    mean_abs_m = np.abs(result.x.mean(axis=1)).mean()
+    exact_abs_m = float(np.dot(np.abs(m_values), probs))
+    assert abs(mean_abs_m - exact_abs_m) < 5 * np.sqrt(np.dot(m_values**2, probs) / n_chains)
+
+
+@pytest.mark.parametrize("temperature", [2.0, 3.0])
+def test_2d_ferromagnet_energy_vs_onsager(temperature):
+    """L = 32 periodic 2D Ising ferromagnet: energy per spin vs Onsager's infinite-volume value.
+
+    Tolerance 0.01: finite-size corrections at L = 32 away from T_c are < 1e-3, and the statistical error
+    of 8 chains x 1000 recorded sweeps is < 3e-3.
+    """
+    model = sg.EdwardsAnderson((32, 32), "ferro", beta=1.0 / temperature)
+    result = Metropolis(sweeps=1500, trace_every=1).sample(model, 8, seed=1, init="random" if temperature > 2.2
+                                                           else np.ones(model.n))
+    e = result.trace["energy"][:, 500:] / model.n
+    assert abs(e.mean() - onsager_energy(1.0 / temperature)) < 0.01
+    # a factor-2 error in beta would move the energy far outside the tolerance
+    assert abs(onsager_energy(2.0 / temperature) - onsager_energy(1.0 / temperature)) > 0.05
+
+
+def test_sk_paramagnet_energy():
+    """SK at h = 0, beta = 0.5: E[H]/N -> -beta/2; averaged over 6 instances at N = 400.
+
+    Finite-N: E[H]/N = -beta/2 (1 - 1/N) exactly in the annealed region up to O(1/N); instance-to-instance
+    fluctuations are O(1/N).  Tolerance 0.01.
+    """
+    beta = 0.5
+    energies = []
+    for seed in range(6):
+        model = sg.SK(400, beta, seed=seed)
+        result = Metropolis(sweeps=300).sample(model, 4, seed=seed)
+        energies.append(result.trace["energy"][:, 100:].mean() / model.n)
+    assert abs(np.mean(energies) + beta / 2) < 0.01
+
+
+@pytest.mark.parametrize("sampler", [Metropolis(sweeps=20), HeatBath(sweeps=20)])
+def test_zero_temperature_constraints_keep_planted_valid(sampler):
+    """At beta = inf, dynamics started at the planted solution never violates a constraint."""
+    for model in (sg.PlantedColoring(500, 5, 6.0, seed=1), sg.PlantedNAESAT(500, 5, 3.0, seed=2)):
+        assert model.energy(model.planted) == 0
+        result = sampler.sample(model, 4, seed=0, init="planted")
+        assert np.all(result.trace["energy"] == 0)
+        assert np.all(model.energy(result.x) == 0)
+        assert result.acceptance["mean"] > 0  # it moves
+
+
+def test_tempering_at_infinite_beta_with_explicit_ladder():
+    model = sg.PlantedColoring(200, 3, 3.0, seed=4)
+    pt = ParallelTempering(betas=[0.5, 1.0, 2.0, math.inf], sweeps=50)
+    result = pt.sample(model, 3, seed=2, init="planted")
+    assert np.all(model.energy(result.x) == 0)
+    assert result.acceptance["swap"].shape == (3,)
+    with pytest.raises(ValueError, match="betas"):
+        ParallelTempering(sweeps=5).sample(model, 2, seed=0)
+
+
+@pytest.mark.parametrize("sampler", [Metropolis(sweeps=30), ParallelTempering(n_temps=3, sweeps=30)])
+def test_resume_is_bit_for_bit(sampler):
+    """Running 30 + 30 sweeps through Samples.state equals one run of 60 sweeps."""
+    model = sg.SpikedWigner(40, 2.0, sg.SparseRademacher(0.3), seed=1)
+    once = type(sampler)(**{**_kwargs(sampler), "sweeps": 60}).sample(model, 5, seed=9)
+    first = sampler.sample(model, 5, seed=9)
+    second = sampler.sample(model, 5, state=first.state)
+    np.testing.assert_array_equal(second.x, once.x)
+    np.testing.assert_array_equal(np.concatenate([first.trace["energy"], second.trace["energy"]], axis=1),
+                                  once.trace["energy"])
+    assert second.work["total_sweeps"] == 60
+
+
+def _kwargs(sampler):
+    s = sampler.settings()
+    s.pop("name")
+    if isinstance(sampler, ParallelTempering):
+        return {k: s[k] for k in ("n_temps", "beta_min_ratio", "swap_every", "local", "sweeps", "thin")}
+    return {k: s[k] for k in ("sweeps", "thin", "trace_every")}
+
+
+def test_same_seed_same_numbers_and_thinning_layout():
+    model = sg.SK(30, 1.0, seed=0)
+    a = Metropolis(sweeps=10, thin=3).sample(model, 12, n_chains=4, seed=3)
+    b = Metropolis(sweeps=10, thin=3).sample(model, 12, n_chains=4, seed=3)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.chain, np.repeat(np.arange(4), 3))
+    assert a.work["sweeps"] == 10 + 2 * 3
+    c = Metropolis(sweeps=10, thin=3).sample(model, 12, n_chains=4, seed=4)
+    assert not np.array_equal(a.x, c.x)
+
+
+def test_init_modes_and_record():
+    model = sg.SpikedWigner(30, 4.0, sg.Rademacher(), seed=2)
+    r = Metropolis(sweeps=0).sample(model, 3, seed=1, init="planted")
+    np.testing.assert_array_equal(r.x, np.broadcast_to(model.planted, (3, 30)))
+    given = np.ones(30)
+    r = HeatBath(sweeps=0).sample(model, 2, seed=1, init=given)
+    np.testing.assert_array_equal(r.x, np.ones((2, 30)))
+    assert r.sampler["name"] == "HeatBath" and r.model["family"] == "SpikedWigner"
+    assert r.version and r.seed == 1
+    np.testing.assert_array_equal(r.planted, model.planted)
+
+
+def test_progress_bar_runs(capsys):
+    model = sg.CurieWeiss(50, 0.5)
+    Metropolis(sweeps=20).sample(model, 2, seed=0, progress=True)
+    assert "Metropolis" in capsys.readouterr().err
+
+
+def test_bad_inputs():
+    model = sg.SK(10, 0.5, seed=0)
+    with pytest.raises(ValueError, match="sweeps"):
+        Metropolis(sweeps=-1)
+    with pytest.raises(TypeError, match="thin"):
+        Metropolis(thin=1.5)
+    with pytest.raises(ValueError, match="n_samples"):
+        Metropolis().sample(model, 0)
+    with pytest.raises(ValueError, match="multiple of n_chains"):
+        Metropolis().sample(model, 5, n_chains=2)
+    with pytest.raises(ValueError, match="init"):
+        Metropolis().sample(model, 2, init="planted")
+    with pytest.raises(ValueError, match="init"):
+        Metropolis().sample(model, 2, init=np.ones(7))
+    with pytest.raises(ValueError, match="alphabet"):
+        Metropolis().sample(model, 2, init=np.full(10, 0.5))
+    with pytest.raises(TypeError, match="continuous prior"):
+        Metropolis().sample(sg.SpikedWigner(10, 1.0, sg.Gaussian(), seed=0), 2)
+    with pytest.raises(TypeError, match="model"):
+        Metropolis().sample("SK", 2)
+    with pytest.raises(ValueError, match="local"):
+        ParallelTempering(local="wolff")
+    with pytest.raises(ValueError, match="betas"):
+        ParallelTempering(betas=[1.0, 0.5])
+    with pytest.raises(ValueError, match="betas must end"):
+        ParallelTempering(betas=[0.1, 0.2]).sample(model, 2)
+    first = Metropolis(sweeps=2).sample(model, 2, seed=0)
+    with pytest.raises(ValueError, match="different model"):
+        Metropolis().sample(sg.SK(10, 0.5, seed=1), 2, state=first.state)
