@@ -46,27 +46,31 @@ class ScalarAdapter:
                                                                                             self.vals.size)
         self.pmax = int(self.gorder.max()) if len(terms) else 0
         self.h = np.ascontiguousarray(model.fields, dtype=np.float64)
+        self.J = np.zeros((0, 0))
+        self.indptr = self.indices = np.zeros(1, dtype=np.int64)
+        self.data = self.weights = np.zeros(0)
+        self.edges = np.zeros((0, 1), dtype=np.int64)
         if isinstance(model, PairwiseModel):
             if model.is_sparse:
                 J = model.couplings
-                self.kind = "csr"
+                self.kind = ks.KIND_CSR
                 self.indptr = J.indptr.astype(np.int64)
                 self.indices = J.indices.astype(np.int64)
                 self.data = np.asarray(J.data, dtype=np.float64)
             else:
-                self.kind = "dense"
+                self.kind = ks.KIND_DENSE
                 self.J = np.ascontiguousarray(model.couplings, dtype=np.float64)
         elif isinstance(model, PSpinModel):
-            self.kind = "pspin"
+            self.kind = ks.KIND_PSPIN
             self.edges = np.ascontiguousarray(model.hyperedges, dtype=np.int64)
             self.weights = np.ascontiguousarray(model.weights, dtype=np.float64)
-            self.inc_ptr, self.inc_edge, _ = _incidence(self.edges, model.n)
+            self.indptr, self.indices, _ = _incidence(self.edges, model.n)
         else:
             raise TypeError(f"no MCMC kernel for {type(model).__name__}")
 
     def init_state(self, s: np.ndarray) -> dict:
         x = self.vals[s]
-        if self.kind == "pspin":
+        if self.kind == ks.KIND_PSPIN:
             lf = ks.pspin_local_fields(s, self.vals, self.edges, self.weights, self.model.n)
         else:
             lf = np.ascontiguousarray(self.model.local_fields(x), dtype=np.float64)
@@ -75,16 +79,9 @@ class ScalarAdapter:
         return {"s": s, "lf": lf, "gsym": gsym, "energy": energy}
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
-        common = (self.h, self.vals, self.logp, self.vpow, self.gcoef, self.gorder, betas, rng, n_sweeps,
-                  heat_bath, trace, accepted)
-        if self.kind == "dense":
-            ks.pairwise_dense_sweeps(st["s"], st["lf"], st["gsym"], st["energy"], self.J, *common)
-        elif self.kind == "csr":
-            ks.pairwise_csr_sweeps(st["s"], st["lf"], st["gsym"], st["energy"], self.indptr, self.indices,
-                                   self.data, *common)
-        else:
-            ks.pspin_sweeps(st["s"], st["lf"], st["gsym"], st["energy"], self.edges, self.weights,
-                            self.inc_ptr, self.inc_edge, *common)
+        ks.scalar_sweeps(self.kind, st["s"], st["lf"], st["gsym"], st["energy"], self.J, self.indptr, self.indices,
+                         self.data, self.edges, self.weights, self.h, self.vals, self.logp, self.vpow, self.gcoef,
+                         self.gorder, betas, rng, n_sweeps, heat_bath, trace, accepted)
 
 
 class PottsAdapter:

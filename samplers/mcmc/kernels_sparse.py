@@ -17,7 +17,7 @@ from numba import njit
 from .rng import next_double
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _accept(dE, beta, rng, c):
     if dE <= 0.0:
         return True
@@ -90,7 +90,7 @@ def potts_counts(s, indptr, indices, q):
     return counts, energy
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _violated(m, k):
     return 1 if (m == 0 or m == k) else 0
 
