@@ -51,15 +51,16 @@ class GlobalTerm:
 
 
 def elementary_symmetric(w: np.ndarray, order: int) -> np.ndarray:
-    """e_order of the entries of ``w`` along its last axis (batched), by the recursion
-    e_k <- e_k + w_i e_{k-1} over i (no cancellation for non-negative w)."""
+    """e_order of the entries of ``w`` along its last axis (batched), from the power sums
+    P_j = sum_i w_i^j by Newton's identities  k e_k = sum_{j=1}^{k} (-1)^(j-1) e_{k-j} P_j."""
     w = np.asarray(w, dtype=float)
-    e = np.zeros((order + 1,) + w.shape[:-1])
-    e[0] = 1.0
-    for i in range(w.shape[-1]):
-        wi = w[..., i]
-        for k in range(order, 0, -1):
-            e[k] = e[k] + wi * e[k - 1]
+    powers = [np.sum(w**j, axis=-1) for j in range(1, order + 1)]
+    e = [np.ones(w.shape[:-1])]
+    for k in range(1, order + 1):
+        acc = np.zeros(w.shape[:-1])
+        for j in range(1, k + 1):
+            acc = acc + (-1) ** (j - 1) * e[k - j] * powers[j - 1]
+        e.append(acc / k)
     return e[order]
 
 

@@ -38,6 +38,10 @@ class EdwardsAnderson(PairwiseModel):
                  seed: SeedLike = None):
         if isinstance(shape, int | np.integer):
             raise TypeError("shape must be a tuple of 2 or 3 side lengths, e.g. (32, 32)")
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            raise TypeError(f"shape must be a tuple of 2 or 3 side lengths, got {type(shape).__name__}") from None
         shape = tuple(check_int("shape", s, minimum=3) for s in shape)
         if len(shape) not in (2, 3):
             raise ValueError(f"shape must have 2 or 3 side lengths, got {len(shape)}")

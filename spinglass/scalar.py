@@ -44,7 +44,11 @@ class ScalarModel(Model):
         self.beta = check_real("beta", beta, minimum=0.0)
         if fields is None:
             fields = np.zeros(self.n)
-        fields = np.array(np.broadcast_to(np.asarray(fields, dtype=float), (self.n,)))
+        try:
+            fields = np.array(np.broadcast_to(np.asarray(fields, dtype=float), (self.n,)))
+        except (TypeError, ValueError):
+            raise ValueError(f"fields must be a real scalar or have shape ({self.n},), "
+                             f"got {np.shape(fields)}") from None
         check_finite_array("fields", fields)
         self.fields = readonly(fields)
         self.global_terms = tuple(global_terms)
@@ -89,11 +93,17 @@ class PairwiseModel(ScalarModel):
 
     def __init__(self, couplings, prior: Prior | None = None, fields=None, beta: float = 1.0,
                  global_terms=(), planted=None, description: dict | None = None, counting: bool = False):
-        n = couplings.shape[0] if couplings is not None else None
         if couplings is None:
             raise ValueError("couplings must be given (use a sparse zero matrix for none)")
+        if not sp.issparse(couplings):
+            try:
+                couplings = np.asarray(couplings, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError("couplings must be a real (n, n) array or a scipy.sparse matrix, "
+                                f"got {type(couplings).__name__}") from None
         if couplings.ndim != 2 or couplings.shape[0] != couplings.shape[1]:
             raise ValueError(f"couplings must be a square matrix, got shape {couplings.shape}")
+        n = couplings.shape[0]
         self._init_scalar(n, prior or Rademacher(), fields, beta, global_terms, planted, counting)
         if sp.issparse(couplings):
             J = sp.csr_matrix(couplings, dtype=float)

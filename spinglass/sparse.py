@@ -60,7 +60,8 @@ class PottsModel(Model):
         self.alphabet = readonly(np.arange(self.q))
         if planted is not None:
             planted = np.array(planted)
-            if planted.shape != (self.n,) or planted.min() < 0 or planted.max() >= self.q:
+            if planted.shape != (self.n,) or planted.min() < 0 or planted.max() >= self.q \
+                    or not np.all(planted == np.round(planted)):
                 raise ValueError(f"planted must be ({self.n},) colours in [0, {self.q - 1}]")
             planted = readonly(planted.astype(np.int64))
         self.planted = planted
@@ -97,7 +98,12 @@ class PottsModel(Model):
 
 
 class PlantedColoring(PottsModel):
-    """Planted q-colouring (beta = inf) or planted Potts (finite beta) with average degree ``c``."""
+    """Planted q-colouring (beta = inf) or planted Potts (finite beta) with average degree ``c``.
+
+    At finite beta the Gibbs measure is the posterior of the generating process only approximately (the
+    edge count is fixed and the normalisation depends on the colour-class sizes), so the Nishimori
+    identity holds up to O(1/N) corrections.
+    """
 
     def __init__(self, n: int, q: int, c: float, beta: float = math.inf, seed: SeedLike = None):
         n = check_int("n", n, minimum=2)

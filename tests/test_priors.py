@@ -93,7 +93,7 @@ def test_gaussian_posterior_moments_match_integration():
     for g in (0.0, 0.5, 3.0):
         for r in (-2.5, 0.0, 0.7, 4.0):
             def density(x, r=r, g=g):
-                return stats.norm.pdf(x) * math.exp(r * x - 0.5 * g * x * x)
+                return math.exp(stats.norm.logpdf(x) + r * x - 0.5 * g * x * x)
 
             z = integrate.quad(density, -np.inf, np.inf, epsabs=0, epsrel=1e-12)[0]
             m1 = integrate.quad(lambda x, d=density: x * d(x), -np.inf, np.inf, epsabs=1e-13)[0] / z
@@ -198,10 +198,12 @@ def test_F_psi_match_quadrature(name, rho, prior):
             F += p * _quad_over_z(lambda z, v=v, post=post: v * post(z)[1][0])
             f2 += p * _quad_over_z(lambda z, post=post: post(z)[1][0] ** 2)
             psi += p * _quad_over_z(lambda z, post=post: post(z)[0][0])
-        assert float(prior.F(g)) == pytest.approx(F, abs=1e-7)
-        assert float(prior.psi(g)) == pytest.approx(psi, abs=1e-7)
+        # the library integrates over z with 161-node Gauss-Hermite: a few 1e-8 (up to ~2e-7 on F at the
+        # steepest integrands of sparse priors) against adaptive quadrature
+        assert float(prior.F(g)) == pytest.approx(F, abs=5e-7)
+        assert float(prior.psi(g)) == pytest.approx(psi, abs=5e-8)
         assert f2 == pytest.approx(F, abs=1e-7)  # Nishimori on the exact integrals
-        assert float(prior.mmse(g)) == pytest.approx(1 - F, abs=1e-7)
+        assert float(prior.mmse(g)) == pytest.approx(1 - F, abs=5e-7)
 
 
 @pytest.mark.parametrize("prior", ALL_PRIORS, ids=ALL_IDS)
@@ -218,8 +220,9 @@ def test_F_and_psi_vectorised_and_monotone(prior):
     g = np.linspace(0.0, 20.0, 41)
     F = prior.F(g)
     assert F.shape == g.shape
-    assert np.all(np.diff(F) > 0)
-    assert np.all((F >= 0) & (F <= 1))
+    assert np.all(np.diff(F) > -1e-12)  # non-decreasing (saturates at 1 to machine precision)
+    assert np.all(np.diff(F[:4]) > 1e-3)  # strictly increasing at small g
+    assert np.all((F >= -1e-15) & (F <= 1 + 1e-15))
     assert F[7] == pytest.approx(float(prior.F(g[7])), abs=1e-14)
     assert prior.psi(g)[11] == pytest.approx(float(prior.psi(g[11])), abs=1e-12)
 
