@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import check_int, check_real
+from .priors import alphabet_lookup
 
 #: Largest number of configurations that ``exact()`` enumerates by default (2^20: n = 20 Ising spins).
 MAX_EXACT_STATES = 2**20
@@ -89,11 +90,45 @@ class Model(ABC):
     def _log_prior(self, x: np.ndarray) -> np.ndarray:
         """sum_i log p0(x_i) for a (B, n) array; returns (B,)."""
 
-    @abstractmethod
     def describe(self) -> dict:
-        """JSON-friendly description: family name and every parameter (seed included)."""
+        """JSON-friendly description: family name and every parameter (seed included).
+
+        Subclasses store it in ``self._description`` at construction; beta, the one setting that may be
+        changed afterwards, is read from the instance.
+        """
+        d = dict(self._description)
+        if "beta" in d:
+            d["beta"] = self.beta
+        return d
+
+    def _fingerprint_arrays(self) -> list:
+        """The arrays that define the instance (couplings, fields, edges, ...); see ``fingerprint``."""
+        return []
 
     # -- common behaviour ----------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        """A SHA-1 digest of the family, n, beta and every array defining the instance.
+
+        Two models with equal fingerprints define the same distribution; MCMC states record it so that a
+        run cannot be continued on a different instance.
+        """
+        import hashlib
+
+        import scipy.sparse as sp
+
+        h = hashlib.sha1(f"{self.family}|{self.n}|{self.beta!r}".encode())
+        for a in self._fingerprint_arrays():
+            if sp.issparse(a):
+                a = sp.csr_matrix(a)
+                parts = (a.indptr, a.indices, a.data)
+            else:
+                parts = (a,)
+            for part in parts:
+                part = np.ascontiguousarray(part)
+                h.update(f"{part.dtype}{part.shape}".encode())
+                h.update(part.tobytes())
+        return h.hexdigest()
+
     @property
     def family(self) -> str:
         return type(self).__name__
@@ -171,9 +206,8 @@ def check_configurations_on_alphabet(model: Model, x: np.ndarray) -> np.ndarray:
     """Alphabet indices of a (B, n) array of configurations; ``ValueError`` for entries off the alphabet."""
     if model.alphabet is None:
         raise TypeError(f"{model.family} has a continuous prior: configurations have no alphabet index")
-    x = np.asarray(x, dtype=float)
     a = np.asarray(model.alphabet, dtype=float)
-    idx = np.clip(np.searchsorted(a, x), 0, a.size - 1)
-    if not np.allclose(a[idx], x, rtol=0, atol=1e-9):
+    idx, hit = alphabet_lookup(a, x)
+    if not np.all(hit):
         raise ValueError(f"configuration has entries off the alphabet {a.tolist()}")
     return idx.astype(np.int8)

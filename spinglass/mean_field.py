@@ -35,22 +35,22 @@ class CurieWeiss(PairwiseModel):
         )
         self.h = h
 
+    def _log_weights_of_m(self) -> tuple[np.ndarray, np.ndarray]:
+        """M = -N, -N+2, ..., N and log[C(N, (N+M)/2) exp(beta (M^2 - N)/(2N) + beta h M)]."""
+        n = self.n
+        M = np.arange(-n, n + 1, 2, dtype=float)
+        k = (n + M) / 2
+        log_binom = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+        return M, log_binom + self.beta * (M**2 - n) / (2 * n) + self.beta * self.h * M
+
     def magnetization_law(self) -> tuple[np.ndarray, np.ndarray]:
         """Exact law of m = M/N: returns (m values, probabilities), M = -N, -N+2, ..., N."""
-        n = self.n
-        M = np.arange(-n, n + 1, 2, dtype=float)
-        k = (n + M) / 2
-        log_binom = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
-        logw = log_binom + self.beta * (M**2 - n) / (2 * n) + self.beta * self.h * M
-        return M / n, np.exp(logw - logsumexp(logw))
+        M, logw = self._log_weights_of_m()
+        return M / self.n, np.exp(logw - logsumexp(logw))
 
     def log_partition(self) -> float:
-        """Exact log Z for any N (sum over magnetisations)."""
-        n = self.n
-        M = np.arange(-n, n + 1, 2, dtype=float)
-        k = (n + M) / 2
-        log_binom = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
-        return float(logsumexp(log_binom + self.beta * (M**2 - n) / (2 * n) + self.beta * self.h * M))
+        """Exact log Z = log sum_x exp(-beta E(x)) for any N (sum over magnetisations)."""
+        return float(logsumexp(self._log_weights_of_m()[1]))
 
 
 class SK(PairwiseModel):

@@ -40,6 +40,16 @@ def _gauss_hermite(n: int = _GH_NODES) -> tuple[np.ndarray, np.ndarray]:
 _Z_NODES, _Z_WEIGHTS = _gauss_hermite()
 
 
+def alphabet_lookup(alphabet: np.ndarray, x) -> tuple[np.ndarray, np.ndarray]:
+    """Index into the sorted ``alphabet`` of each entry of ``x`` and whether the entry is on it (to 1e-9)."""
+    x = np.asarray(x, dtype=float)
+    idx = np.clip(np.searchsorted(alphabet, x), 0, alphabet.size - 1)
+    below = np.clip(idx - 1, 0, alphabet.size - 1)
+    closer = np.abs(alphabet[below] - x) < np.abs(alphabet[idx] - x)
+    idx = np.where(closer, below, idx)
+    return idx, np.abs(alphabet[idx] - x) <= 1e-9
+
+
 class Prior(ABC):
     """A scalar prior p0 with unit second moment and its scalar-channel quantities."""
 
@@ -166,17 +176,13 @@ class DiscretePrior(Prior):
 
     def index_of(self, x) -> np.ndarray:
         """Alphabet index of each entry of ``x``; raises ``ValueError`` for values off the alphabet."""
-        x = np.asarray(x, dtype=float)
-        idx = np.searchsorted(self.values, x)
-        idx = np.clip(idx, 0, self.values.size - 1)
-        if not np.allclose(self.values[idx], x, rtol=0, atol=1e-9):
+        idx, hit = alphabet_lookup(self.values, x)
+        if not np.all(hit):
             raise ValueError(f"x has entries off the alphabet {self.values.tolist()}")
         return idx
 
     def log_density(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        idx = np.clip(np.searchsorted(self.values, x), 0, self.values.size - 1)
-        hit = np.isclose(self.values[idx], x, rtol=0, atol=1e-9)
+        idx, hit = alphabet_lookup(self.values, x)
         return np.where(hit, self.log_weights[idx], -np.inf)
 
     def describe(self) -> dict:

@@ -11,7 +11,8 @@ and mu(x) ∝ prod_i p0(x_i) exp(-beta E(x)).
 
 Reference measure.  Posterior models (spiked Wigner / tensor) weight configurations by the normalised
 prior, so log Z = log E_{x~p0}[exp(-beta E(x))] is the evidence.  Physics models (Curie-Weiss, SK,
-Edwards-Anderson) set ``counting=True``: the reference measure is counting measure on {±1}^N, so that
+Edwards-Anderson) set ``counting=True``: the reference measure is counting measure on the prior's
+support (log p0 = 0 there), here {±1}^N, so that
 log Z = log sum_x exp(-beta E(x)) as in the literature (e.g. SK: log Z/N -> ln 2 + beta^2/4).
 """
 
@@ -66,16 +67,22 @@ class ScalarModel(Model):
         if not isinstance(self.prior, DiscretePrior):
             raise TypeError(f"{self.family} has a continuous prior: no finite alphabet")
         lw = np.asarray(self.prior.log_weights)
-        return lw + math.log(self.n_values) if self.counting else lw
+        return np.zeros_like(lw) if self.counting else lw
 
     def _sample_prior(self, rng, shape):
         return self.prior.sample(shape, seed=rng)
 
     def _log_prior(self, x):
         lp = self.prior.log_density(x).sum(axis=-1)
-        if self.counting:
-            lp = lp + self.n * math.log(self.n_values)
+        if self.counting:  # counting measure on the prior's support
+            lp = np.where(np.isfinite(lp), 0.0, -np.inf)
         return lp
+
+    def _fingerprint_arrays(self) -> list:
+        terms = np.array([[t.coef, t.power, t.order] for t in self.global_terms], dtype=float)
+        prior = np.array([]) if self.alphabet is None else np.concatenate([self.prior.values, self.prior.weights])
+        planted = np.array([]) if self.planted is None else self.planted
+        return [self.fields, terms, prior, planted, np.array([self.counting])]
 
     def _global_energy(self, x):
         out = np.zeros(x.shape[0])
@@ -126,6 +133,9 @@ class PairwiseModel(ScalarModel):
         self.couplings = J
         self._description = description or {"family": self.family, "n": self.n}
 
+    def _fingerprint_arrays(self) -> list:
+        return super()._fingerprint_arrays() + [self.couplings]
+
     @property
     def is_sparse(self) -> bool:
         return sp.issparse(self.couplings)
@@ -138,9 +148,6 @@ class PairwiseModel(ScalarModel):
     def _energy(self, x):
         pair = -0.5 * np.einsum("bi,bi->b", x, self.local_fields(x))
         return pair - x @ self.fields + self._global_energy(x)
-
-    def describe(self) -> dict:
-        return dict(self._description)
 
 
 class PSpinModel(ScalarModel):
@@ -167,14 +174,14 @@ class PSpinModel(ScalarModel):
         self.weights = readonly(weights)
         self._description = description or {"family": self.family, "n": self.n, "p": self.p}
 
+    def _fingerprint_arrays(self) -> list:
+        return super()._fingerprint_arrays() + [self.hyperedges, self.weights]
+
     def _energy(self, x):
         prods = np.ones((x.shape[0], self.hyperedges.shape[0]))
         for k in range(self.p):
             prods *= x[:, self.hyperedges[:, k]]
         return -(prods @ self.weights) - x @ self.fields + self._global_energy(x)
-
-    def describe(self) -> dict:
-        return dict(self._description)
 
 
 def all_subsets(n: int, p: int) -> np.ndarray:

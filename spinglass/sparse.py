@@ -27,6 +27,9 @@ import scipy.sparse as sp
 from ._validate import SeedLike, check_int, check_real, make_rng, readonly, seed_repr
 from .base import Model
 
+#: Most random draws an instance generator may need before it refuses (guards against endless loops).
+_MAX_DRAWS = 2e8
+
 
 def _check_beta(beta) -> float:
     return check_real("beta", beta, minimum=0.0, allow_inf=True)
@@ -41,6 +44,8 @@ class PottsModel(Model):
         self.q = check_int("q", q, minimum=2, maximum=127)
         self.beta = _check_beta(beta)
         edges = np.asarray(edges)
+        if edges.size and not np.issubdtype(edges.dtype, np.integer):
+            raise TypeError(f"edges must hold integers, got dtype {edges.dtype}")
         if edges.ndim != 2 or edges.shape[1] != 2:
             raise ValueError(f"edges must have shape (E, 2), got {edges.shape}")
         if edges.size and (edges.min() < 0 or edges.max() >= self.n):
@@ -71,6 +76,9 @@ class PottsModel(Model):
     def _energy(self, x):
         return (x[:, self.edges[:, 0]] == x[:, self.edges[:, 1]]).sum(axis=1).astype(float)
 
+    def _fingerprint_arrays(self) -> list:
+        return [self.edges, np.array([self.q]), np.array([]) if self.planted is None else self.planted]
+
     def _log_prior(self, x):
         ok = np.all((x >= 0) & (x < self.q) & (x == np.round(x)), axis=1)
         return np.where(ok, 0.0, -np.inf)
@@ -81,9 +89,6 @@ class PottsModel(Model):
     @property
     def degrees(self) -> np.ndarray:
         return np.diff(self.adjacency.indptr)
-
-    def describe(self) -> dict:
-        return dict(self._description)
 
     def to_networkx(self):
         """The graph as a ``networkx.Graph`` with the planted colour as node attribute ``colour``."""
@@ -116,9 +121,18 @@ class PlantedColoring(PottsModel):
         eq_weight = math.exp(-beta) if math.isfinite(beta) else 0.0
         counts = np.bincount(sigma, minlength=q)
         n_eq = int(np.sum(counts * (counts - 1) // 2))
-        available = n * (n - 1) // 2 - (n_eq if eq_weight == 0.0 else 0)
+        n_pairs = n * (n - 1) // 2
+        available = n_pairs - (n_eq if eq_weight == 0.0 else 0)
         if m > available:
             raise ValueError(f"c = {c} asks for {m} edges but only {available} pairs are allowed; lower c")
+        # expected number of uniform pair draws of the rejection sampler (different-colour pairs first)
+        n_diff = n_pairs - n_eq
+        t = np.arange(m, dtype=float)
+        rate = np.where(t < n_diff, n_diff - t + eq_weight * n_eq, eq_weight * (n_eq - (t - n_diff)))
+        expected_draws = float(np.sum(n_pairs / np.maximum(rate, 1e-300)))
+        if expected_draws > _MAX_DRAWS:
+            raise ValueError(f"c = {c} at beta = {beta} needs about {expected_draws:.3g} pair draws: more edges "
+                             f"than the {n_diff} pairs of different planted colours; lower c or beta")
         edges = np.empty((0, 2), dtype=np.int64)
         codes = np.empty(0, dtype=np.int64)
         while len(edges) < m:
@@ -151,6 +165,8 @@ class NAESATModel(Model):
         self.n = check_int("n", n, minimum=1)
         self.beta = _check_beta(beta)
         clauses = np.asarray(clauses)
+        if clauses.size and not np.issubdtype(clauses.dtype, np.integer):
+            raise TypeError(f"clauses must hold integers, got dtype {clauses.dtype}")
         if clauses.ndim != 2 or clauses.shape[1] < 2:
             raise ValueError(f"clauses must have shape (M, k) with k >= 2, got {clauses.shape}")
         if clauses.size and (clauses.min() < 0 or clauses.max() >= self.n):
@@ -173,6 +189,9 @@ class NAESATModel(Model):
         self._description = description or {"family": "NAESATModel", "n": self.n, "k": self.k,
                                             "clauses": len(clauses), "beta": self.beta}
 
+    def _fingerprint_arrays(self) -> list:
+        return [self.clauses, self.signs, np.array([]) if self.planted is None else self.planted]
+
     def _energy(self, x):
         lits = x[:, self.clauses] * self.signs
         s = lits.sum(axis=2)
@@ -188,9 +207,6 @@ class NAESATModel(Model):
     @property
     def degrees(self) -> np.ndarray:
         return np.bincount(self.clauses.ravel(), minlength=self.n)
-
-    def describe(self) -> dict:
-        return dict(self._description)
 
     def to_networkx(self):
         """The factor graph as a bipartite ``networkx.Graph``: variables 0..n-1, clauses ("c", a)."""
@@ -221,6 +237,18 @@ class PlantedNAESAT(NAESATModel):
         x_star = rng.choice([-1.0, 1.0], size=n)
         m = int(round(alpha * n))
         viol_weight = math.exp(-beta) if math.isfinite(beta) else 0.0
+        # probability that one uniform draw of k variables (and signs) is kept
+        p_distinct = math.prod((n - j) / n for j in range(k))
+        if signed:
+            p_equal = 2.0 ** (1 - k)
+        else:
+            n_plus = int(np.sum(x_star > 0))
+            p_equal = (math.comb(n_plus, k) + math.comb(n - n_plus, k)) / math.comb(n, k)
+        p_keep = p_distinct * (1.0 - p_equal + p_equal * viol_weight)
+        if m and (p_keep == 0.0 or m / p_keep > _MAX_DRAWS):
+            raise ValueError(f"alpha = {alpha} with k = {k}, beta = {beta}: the planted configuration keeps a "
+                             f"random clause with probability {p_keep:.3g}, too small to draw {m} clauses "
+                             "(a constant planted bicolouring admits no clause); change seed, n, k or beta")
         clauses, signs = [], []
         have = 0
         while have < m:

@@ -75,6 +75,7 @@ def test_zero_temperature_constraints_keep_planted_valid(sampler):
         assert np.all(result.trace["energy"] == 0)
         assert np.all(model.energy(result.x) == 0)
         assert result.acceptance["mean"] > 0  # it moves
+        assert len({tuple(row) for row in result.x}) == len(result.x)  # and the chains are random
 
 
 def test_tempering_at_infinite_beta_with_explicit_ladder():
@@ -166,3 +167,84 @@ def test_bad_inputs():
     first = Metropolis(sweeps=2).sample(model, 2, seed=0)
     with pytest.raises(ValueError, match="different model"):
         Metropolis().sample(sg.SK(10, 0.5, seed=1), 2, state=first.state)
+
+
+@pytest.mark.parametrize("sweeps,thin,swap_every", [(7, 5, 5), (10, 3, 4), (9, 1, 2)])
+def test_tempering_never_skips_a_swap_round(sweeps, thin, swap_every):
+    model = sg.SK(20, 1.0, seed=0)
+    pt = ParallelTempering(n_temps=4, sweeps=sweeps, thin=thin, swap_every=swap_every)
+    res = pt.sample(model, 2 * 20, n_chains=2, seed=1)
+    total = sweeps + 19 * thin
+    assert res.work["sweeps"] == total
+    assert res.work["swap_rounds"] == total // swap_every
+    assert np.all(res.acceptance["swap"] > 0)  # swaps happen
+
+
+def test_tempering_resume_with_uneven_split_is_bit_for_bit():
+    model = sg.SK(25, 1.2, seed=3)
+    kw = {"n_temps": 4, "swap_every": 2}
+    once = ParallelTempering(sweeps=10, **kw).sample(model, 3, seed=4)
+    a = ParallelTempering(sweeps=3, **kw).sample(model, 3, seed=4)
+    b = ParallelTempering(sweeps=3, **kw).sample(model, 3, state=a.state)
+    c = ParallelTempering(sweeps=4, **kw).sample(model, 3, state=b.state)
+    np.testing.assert_array_equal(c.x, once.x)
+    np.testing.assert_array_equal(c.state.perm, once.state.perm)
+    assert a.work["swap_rounds"] + b.work["swap_rounds"] + c.work["swap_rounds"] == 5
+
+
+def _folded_tv_and_bound(exact, x, fold):
+    """TV between folded empirical and folded exact laws, and the 0.999 null quantile (x 1.1)."""
+    keys = fold(exact.configurations)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    p = np.bincount(inverse, weights=exact.probabilities, minlength=uniq.size)
+    pos = np.searchsorted(uniq, fold(x))
+    assert np.all(uniq[pos] == fold(x))
+    emp = np.bincount(pos, minlength=uniq.size) / len(x)
+    rng = np.random.default_rng(0)
+    null = [0.5 * np.abs(rng.multinomial(len(x), p) / len(x) - p).sum() for _ in range(200)]
+    return 0.5 * np.abs(emp - p).sum(), 1.1 * np.quantile(null, 0.999)
+
+
+def _fold_sign(x):
+    """Index of a ±1 configuration up to the global flip (first spin set to +1)."""
+    x = np.asarray(x) * np.asarray(x)[:, :1]
+    return ((x > 0).astype(np.int64) * (2 ** np.arange(x.shape[1]))[::-1]).sum(axis=1)
+
+
+def _fold_none(x):
+    x = np.asarray(x, dtype=np.int64)
+    q = x.max() + 1
+    return (x * (q ** np.arange(x.shape[1]))[::-1]).sum(axis=1)
+
+
+@pytest.mark.parametrize("sampler", [Metropolis(sweeps=60), HeatBath(sweeps=60),
+                                     ParallelTempering(betas=[0.5, 1.0, 2.0, math.inf], sweeps=60)])
+def test_infinite_beta_chains_sample_uniformly_over_solutions(sampler):
+    """At beta = inf, chains started from the planted solution sample the uniform law on solutions.
+
+    NAE-SAT solutions come in mirror pairs that single flips cannot connect at n = 10, so its laws are
+    compared up to the global flip.  The Metropolis kernel must be random on ties (a deterministic sweep
+    would give one state for all chains, TV ~ 1).
+    """
+    nae = sg.PlantedNAESAT(10, 3, 1.0, seed=7)
+    res = sampler.sample(nae, 4000, seed=1, init="planted")
+    tv, bound = _folded_tv_and_bound(nae.exact(), res.x, _fold_sign)
+    assert tv < bound, (tv, bound)
+    col = sg.PlantedColoring(8, 4, 3.0, seed=2)
+    res = sampler.sample(col, 4000, seed=1, init="planted")
+    tv, bound = _folded_tv_and_bound(col.exact(), res.x, _fold_none)
+    assert tv < bound, (tv, bound)
+
+
+def test_infinite_beta_from_random_start_warns_about_violations():
+    model = sg.PlantedNAESAT(300, 5, 8.0, seed=1)
+    with pytest.warns(RuntimeWarning, match="violated constraints"):
+        Metropolis(sweeps=3).sample(model, 4, seed=0)
+
+
+def test_state_cannot_continue_on_an_unseeded_twin():
+    a, b = sg.SK(30, 1.0), sg.SK(30, 1.0)
+    assert a.describe() == b.describe() and a.fingerprint() != b.fingerprint()
+    first = Metropolis(sweeps=2).sample(a, 2, seed=0)
+    with pytest.raises(ValueError, match="different model"):
+        Metropolis(sweeps=2).sample(b, 2, state=first.state)

@@ -174,3 +174,40 @@ def test_valid_boundary_values_are_accepted():
     assert SK(np.int64(4), np.float32(0.5), seed=np.int64(3)).n == 4  # numpy scalars are fine
     assert PairwiseModel([[0.0, 1.0], [1.0, 0.0]]).n == 2  # nested lists are arrays
     assert math.isinf(PlantedColoring(10, 3, 1.0, beta=math.inf, seed=0).beta)
+
+
+# -- review follow-ups ---------------------------------------------------------------------------------
+
+
+def test_float_edges_and_clauses_are_refused():
+    from spinglass import NAESATModel, PottsModel
+
+    with pytest.raises(TypeError, match="edges"):
+        PottsModel(3, 3, [[0.7, 1.9]])
+    with pytest.raises(TypeError, match="clauses"):
+        NAESATModel(4, [[0.0, 1.0, 2.0]])
+
+
+def test_generators_refuse_instead_of_looping_forever():
+    with pytest.raises(ValueError, match="alpha"):
+        PlantedNAESAT(4, 3, 1.0, signed=False, seed=4)  # constant planted x*: no clause can be kept
+    with pytest.raises(ValueError, match="c = 9.0"):
+        PlantedColoring(10, 2, 9.0, beta=40.0, seed=0)
+
+
+def test_counting_measure_is_zero_on_the_support():
+    import scipy.sparse as sp
+
+    from spinglass import PairwiseModel
+
+    model = PairwiseModel(sp.csr_matrix((3, 3)), prior=SparseRademacher(0.3), counting=True)
+    assert model.log_prior(np.zeros(3)) == 0.0
+    assert model.log_prior(np.full(3, 0.5)) == -np.inf
+    assert model.exact().log_Z == pytest.approx(3 * np.log(3))
+
+
+def test_describe_follows_beta():
+    model = SK(5, 0.5, seed=0)
+    fp = model.fingerprint()
+    model.beta = 1.0
+    assert model.describe()["beta"] == 1.0 and model.fingerprint() != fp

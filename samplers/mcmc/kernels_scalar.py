@@ -10,7 +10,9 @@ For site i at value a, the energy of putting value b there (up to an i-independe
 
 with e_k(without i) = e_k - u e_{k-1}(without i), u = v_a^{r_t}.  Metropolis proposes b uniformly among
 the other values and accepts with probability min(1, p0(b)/p0(a) exp(-beta (eps(b) - eps(a)))); heat bath
-draws b from p0(b) exp(-beta eps(b)) / norm.  A sweep visits sites 0..n-1 in order (each update satisfies
+draws b from p0(b) exp(-beta eps(b)) / norm.  At beta = 0 a Metropolis move with no change in log weight
+is accepted with probability 1/2 (a lazy step): otherwise a binary uniform-prior chain would flip every
+spin every sweep, a periodic chain.  A sweep visits sites 0..n-1 in order (each update satisfies
 detailed balance, so the sweep leaves mu invariant).
 
 One kernel serves the three coupling layouts (``KIND_DENSE``, ``KIND_CSR``, ``KIND_PSPIN``); they differ
@@ -79,8 +81,11 @@ def scalar_sweeps(kind, s, lf, gsym, energy, J, indptr, indices, data, edges, we
                     dE += gcoef[t] * (vpow[t, b] - vpow[t, a]) * em[t, gorder[t] - 1]
                 if not heat_bath:
                     dlogw = logp[b] - logp[a] - beta * dE
-                    if dlogw < 0.0 and next_double(rng, c) >= np.exp(dlogw):
-                        continue
+                    if dlogw < 0.0:
+                        if next_double(rng, c) >= np.exp(dlogw):
+                            continue
+                    elif dlogw == 0.0 and beta == 0.0 and next_double(rng, c) < 0.5:
+                        continue  # lazy step at beta = 0 (see module docstring)
                 # accept a -> b
                 if kind == KIND_DENSE:
                     for j in range(n):

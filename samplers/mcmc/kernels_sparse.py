@@ -4,7 +4,9 @@ Potts: ``counts[c, i, b]`` = number of neighbours of i with colour b, kept incre
 to b changes the energy by counts[i, b] - counts[i, a].  NAE-SAT: ``npos[c, m]`` = number of literals of
 clause m equal to +1, kept incrementally; clause m is violated when npos is 0 or k.
 
-Metropolis accepts with probability min(1, exp(-beta dE)) (at beta = inf: iff dE <= 0); heat bath draws the
+Metropolis accepts with probability min(1, exp(-beta dE)); at beta = inf it accepts dE < 0, rejects
+dE > 0 and accepts dE = 0 with probability 1/2 (a lazy step: with the deterministic proposal of a binary
+variable, accepting every tie would make the sweep a deterministic map of the state); heat bath draws the
 new value with probability ∝ exp(-beta E(b)), which at beta = inf is uniform over the values of minimal
 energy (the beta -> inf limit).  Sweeps visit sites in order.
 """
@@ -19,10 +21,12 @@ from .rng import next_double
 
 @njit(cache=True, inline="always")
 def _accept(dE, beta, rng, c):
-    if dE <= 0.0:
+    if dE < 0.0:
         return True
-    if np.isinf(beta):
-        return False
+    if np.isinf(beta):  # lazy on ties: keeps the flip chain random (and aperiodic) on the solution set
+        return dE == 0.0 and next_double(rng, c) < 0.5
+    if dE == 0.0:
+        return True
     return next_double(rng, c) < np.exp(-beta * dE)
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,13 +46,13 @@ class MCMCState:
     ladder: np.ndarray
     sweeps_done: int
     model: dict
+    fingerprint: str = ""
     parity: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def copy(self) -> MCMCState:
         return MCMCState({k: v.copy() for k, v in self.chains.items()}, self.rng.copy(), self.betas.copy(),
                          self.perm.copy(), self.swap_rng.copy(), self.ladder.copy(), self.sweeps_done,
-                         dict(self.model), self.parity, dict(self.extra))
+                         dict(self.model), self.fingerprint, self.parity)
 
 
 class _MCMC:
@@ -100,8 +101,8 @@ class _MCMC:
         if state is not None:
             if not isinstance(state, MCMCState):
                 raise TypeError("state must be an MCMCState (Samples.state of an earlier run)")
-            if state.model != model.describe():
-                raise ValueError("state belongs to a different model instance")
+            if state.fingerprint != model.fingerprint():
+                raise ValueError("state belongs to a different model instance (its fingerprint differs)")
             st = state.copy()
             n_chains_state, R = st.perm.shape
             if n_chains is not None and n_chains != n_chains_state:
@@ -118,10 +119,10 @@ class _MCMC:
             st = self._fresh_state(model, adapter, n_chains, seed, init)
         R = st.ladder.size
         C = n_chains
-        target = st.perm[:, R - 1]
         accepted = np.zeros(C * R, dtype=np.int64)
         swaps_attempted = np.zeros(max(R - 1, 1), dtype=np.int64)
         swaps_accepted = np.zeros(max(R - 1, 1), dtype=np.int64)
+        swap_rounds = 0
         x_out = np.empty((n_samples, model.n), dtype=np.asarray(model.alphabet).dtype)
         alphabet = np.asarray(model.alphabet)
         traces, trace_sweeps = [], []
@@ -140,9 +141,11 @@ class _MCMC:
         t0 = time.perf_counter()
 
         def advance(n_sweeps: int) -> None:
+            nonlocal swap_rounds
             done = 0
             while done < n_sweeps:
-                k = min(unit, n_sweeps - done)
+                # with tempering, stop each chunk at the next multiple of swap_every so no round is skipped
+                k = min(unit - st.sweeps_done % unit if R > 1 else unit, n_sweeps - done)
                 buf = np.empty((C * R, k))
                 adapter.run(st.chains, st.betas, st.rng, k, self.heat_bath, buf, accepted)
                 g = st.sweeps_done + np.arange(1, k + 1)
@@ -155,6 +158,7 @@ class _MCMC:
                     tempering_swaps(st.perm, st.betas, st.chains["energy"], st.ladder, st.swap_rng, st.parity,
                                     swaps_attempted, swaps_accepted)
                     st.parity = 1 - st.parity
+                    swap_rounds += 1
                 done += k
                 if bar is not None:
                     bar.update(k)
@@ -171,7 +175,6 @@ class _MCMC:
         wall = time.perf_counter() - t0
         if bar is not None:
             bar.close()
-        del target
         run_sweeps = st.sweeps_done - start_sweeps
         attempted = max(run_sweeps * model.n, 1)
         acc_per_chain = accepted.reshape(C, R).sum(axis=1) / (attempted * R)
@@ -179,6 +182,12 @@ class _MCMC:
         if R > 1:
             acceptance["swap"] = swaps_accepted / np.maximum(swaps_attempted, 1)
             acceptance["ladder"] = st.ladder.copy()
+        if math.isinf(model.beta):
+            violating = int(np.count_nonzero(st.chains["energy"][st.perm[:, R - 1]] > 0))
+            if violating:
+                warnings.warn(f"{violating} of {C} chains end with violated constraints (energy > 0): at beta = inf "
+                              "a chain cannot climb out of a local minimum; start from init='planted' or use "
+                              "ParallelTempering with a finite-beta ladder", RuntimeWarning, stacklevel=2)
         trace = {"sweep": np.concatenate(trace_sweeps) if trace_sweeps else np.empty(0, dtype=np.int64),
                  "energy": np.concatenate(traces, axis=1) if traces else np.empty((C, 0))}
         settings = self.settings()
@@ -189,7 +198,7 @@ class _MCMC:
             model=model.describe(), sampler=settings, seed=seed_repr(seed) if state is None else "state",
             chain=np.repeat(np.arange(C), per_chain), trace=trace, wall_time=wall,
             work={"sweeps": run_sweeps, "attempted_updates": run_sweeps * model.n * C * R, "chains": C,
-                  "replicas": R, "total_sweeps": st.sweeps_done},
+                  "replicas": R, "total_sweeps": st.sweeps_done, "swap_rounds": swap_rounds},
             acceptance=acceptance, state=st,
         )
 
@@ -221,7 +230,7 @@ class _MCMC:
         betas = np.tile(ladder, n_chains).astype(np.float64)
         return MCMCState(chains=chains, rng=new_streams(rng, n_chains * R), betas=betas, perm=perm,
                          swap_rng=new_streams(rng, n_chains), ladder=ladder, sweeps_done=0,
-                         model=model.describe())
+                         model=model.describe(), fingerprint=model.fingerprint())
 
 
 class Metropolis(_MCMC):
@@ -243,9 +252,10 @@ class ParallelTempering(_MCMC):
 
     Parameters
     ----------
-    betas : explicit increasing ladder whose last entry must equal ``model.beta`` (required when
-        model.beta is inf; entries may then be finite except the last).  Default: ``n_temps``
-        geometrically spaced values from ``beta_min_ratio * model.beta`` to ``model.beta``.
+    betas : explicit increasing ladder whose last entry must equal ``model.beta`` (to relative precision
+        1e-9; required when model.beta is inf, the other entries then finite).  When given, ``n_temps``
+        and ``beta_min_ratio`` are not used.  Default: ``n_temps`` geometrically spaced values from
+        ``beta_min_ratio * model.beta`` to ``model.beta``.
     swap_every : sweeps between replica-exchange rounds.
     local : "metropolis" or "heat_bath" local updates.
     """
@@ -258,6 +268,8 @@ class ParallelTempering(_MCMC):
         self.n_temps = check_int("n_temps", n_temps, minimum=2)
         self.beta_min_ratio = check_real("beta_min_ratio", beta_min_ratio, minimum=0.0, maximum=1.0,
                                          strict_min=True)
+        if self.beta_min_ratio == 1.0:
+            raise ValueError("beta_min_ratio must be < 1 (a ladder of distinct temperatures)")
         self.swap_every = check_int("swap_every", swap_every, minimum=1)
         if local not in ("metropolis", "heat_bath"):
             raise ValueError(f"local must be 'metropolis' or 'heat_bath', got {local!r}")
@@ -284,9 +296,14 @@ class ParallelTempering(_MCMC):
 
     def _ladder(self, model: Model) -> np.ndarray:
         if self.betas is not None:
-            if self.betas[-1] != model.beta:
-                raise ValueError(f"betas must end at the model's beta = {model.beta}, got {self.betas[-1]}")
-            return self.betas.copy()
+            last = self.betas[-1]
+            same = last == model.beta or (math.isfinite(last) and math.isfinite(model.beta)
+                                          and math.isclose(last, model.beta, rel_tol=1e-9))
+            if not same:
+                raise ValueError(f"betas must end at the model's beta = {model.beta}, got {last}")
+            ladder = self.betas.copy()
+            ladder[-1] = model.beta
+            return ladder
         if math.isinf(model.beta):
             raise ValueError("betas must be given explicitly for a model at beta = inf")
         if model.beta == 0:
