@@ -248,3 +248,15 @@ def test_state_cannot_continue_on_an_unseeded_twin():
     first = Metropolis(sweeps=2).sample(a, 2, seed=0)
     with pytest.raises(ValueError, match="different model"):
         Metropolis(sweeps=2).sample(b, 2, state=first.state)
+
+
+@pytest.mark.parametrize("model", [sg.SpikedWigner(40, 3.0, sg.SparseRademacher(0.3), seed=1),
+                                   sg.SpikedTensor(12, 3, 0.5, sg.Rademacher(), seed=2),
+                                   sg.PlantedNAESAT(60, 4, 2.0, beta=2.0, seed=3)])
+def test_traced_observables_match_the_states(model):
+    """Incrementally traced magnetisation and planted overlap equal those of the final states."""
+    res = ParallelTempering(n_temps=3, sweeps=15).sample(model, 6, seed=0)
+    np.testing.assert_allclose(res.trace["magnetization"][:, -1], res.x.mean(axis=1), atol=1e-10)
+    np.testing.assert_allclose(res.trace["overlap_planted"][:, -1], res.x @ model.planted / model.n, atol=1e-10)
+    np.testing.assert_allclose(res.trace["energy"][:, -1], model.energy(res.x), atol=1e-9)
+    assert "overlap_planted" not in Metropolis(sweeps=2).sample(sg.SK(10, 1.0, seed=0), 2, seed=0).trace

@@ -29,8 +29,19 @@ def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.
     return ptr, rows, pos
 
 
+def _reference(model) -> np.ndarray:
+    return np.zeros(model.n) if model.planted is None else np.ascontiguousarray(model.planted, dtype=np.float64)
+
+
+def _spin_sums(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.stack([x.sum(axis=1), x @ ref], axis=1), dtype=np.float64)
+
+
 class ScalarAdapter:
     """Pairwise (dense or CSR) and p-body scalar models with a finite alphabet."""
+
+    #: traced observables: energy, sum_i x_i, sum_i x_i x*_i
+    observables = ("energy", "magnetization", "overlap_planted")
 
     def __init__(self, model: ScalarModel):
         if model.alphabet is None:
@@ -46,6 +57,7 @@ class ScalarAdapter:
                                                                                             self.vals.size)
         self.pmax = int(self.gorder.max()) if len(terms) else 0
         self.h = np.ascontiguousarray(model.fields, dtype=np.float64)
+        self.ref = _reference(model)
         self.J = np.zeros((0, 0))
         self.indptr = self.indices = np.zeros(1, dtype=np.int64)
         self.data = self.weights = np.zeros(0)
@@ -76,16 +88,18 @@ class ScalarAdapter:
             lf = np.ascontiguousarray(self.model.local_fields(x), dtype=np.float64)
         gsym = ks.global_symmetric(s, self.vpow, self.gorder, self.pmax)
         energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
-        return {"s": s, "lf": lf, "gsym": gsym, "energy": energy}
+        return {"s": s, "lf": lf, "gsym": gsym, "energy": energy, "sums": _spin_sums(x, self.ref)}
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
-        ks.scalar_sweeps(self.kind, st["s"], st["lf"], st["gsym"], st["energy"], self.J, self.indptr, self.indices,
-                         self.data, self.edges, self.weights, self.h, self.vals, self.logp, self.vpow, self.gcoef,
-                         self.gorder, betas, rng, n_sweeps, heat_bath, trace, accepted)
+        ks.scalar_sweeps(self.kind, st["s"], st["lf"], st["gsym"], st["energy"], st["sums"], self.J, self.indptr,
+                         self.indices, self.data, self.edges, self.weights, self.h, self.vals, self.logp, self.vpow,
+                         self.gcoef, self.gorder, self.ref, betas, rng, n_sweeps, heat_bath, trace, accepted)
 
 
 class PottsAdapter:
     """Antiferromagnetic Potts / colouring models."""
+
+    observables = ("energy",)
 
     def __init__(self, model: PottsModel):
         self.model = model
@@ -106,20 +120,23 @@ class PottsAdapter:
 class NAESATAdapter:
     """NAE-SAT / hypergraph bicolouring models."""
 
+    observables = ("energy", "magnetization", "overlap_planted")
+
     def __init__(self, model: NAESATModel):
         self.model = model
         self.clauses = np.ascontiguousarray(model.clauses, dtype=np.int64)
         self.signs = np.ascontiguousarray(model.signs, dtype=np.int64)
         self.inc_ptr, self.inc_clause, pos = _incidence(self.clauses, model.n)
         self.inc_sign = self.signs[self.inc_clause, pos].astype(np.int64)
+        self.ref = _reference(model)
 
     def init_state(self, s: np.ndarray) -> dict:
         npos, energy = kp.naesat_counts(s, self.clauses, self.signs)
-        return {"s": s, "npos": npos, "energy": energy}
+        return {"s": s, "npos": npos, "energy": energy, "sums": _spin_sums(2.0 * s - 1.0, self.ref)}
 
     def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
-        kp.naesat_sweeps(st["s"], st["npos"], st["energy"], self.inc_ptr, self.inc_clause, self.inc_sign,
-                         self.model.k, betas, rng, n_sweeps, heat_bath, trace, accepted)
+        kp.naesat_sweeps(st["s"], st["npos"], st["energy"], st["sums"], self.inc_ptr, self.inc_clause,
+                         self.inc_sign, self.model.k, self.ref, betas, rng, n_sweeps, heat_bath, trace, accepted)
 
 
 def adapter_for(model: Model):

@@ -30,9 +30,13 @@ KIND_DENSE, KIND_CSR, KIND_PSPIN = 0, 1, 2
 
 
 @njit(cache=True)
-def scalar_sweeps(kind, s, lf, gsym, energy, J, indptr, indices, data, edges, weights, h, vals, logp, vpow,
-                  gcoef, gorder, betas, rng, n_sweeps, heat_bath, trace, accepted):
-    """Run ``n_sweeps`` sweeps on every chain; trace[c, k] = energy after sweep k; accepted[c] += moves."""
+def scalar_sweeps(kind, s, lf, gsym, energy, sums, J, indptr, indices, data, edges, weights, h, vals, logp, vpow,
+                  gcoef, gorder, ref, betas, rng, n_sweeps, heat_bath, trace, accepted):
+    """Run ``n_sweeps`` sweeps on every chain; accepted[c] += accepted moves.
+
+    ``sums[c] = (sum_i x_i, sum_i x_i ref_i)`` are kept incrementally; after sweep k,
+    trace[c, :, k] = (energy, sum_i x_i, sum_i x_i ref_i).
+    """
     C, n = s.shape
     K = vals.size
     T = gorder.size
@@ -112,8 +116,12 @@ def scalar_sweeps(kind, s, lf, gsym, energy, J, indptr, indices, data, edges, we
                         gsym[c, t, k] = em[t, k] + v * em[t, k - 1]
                 s[c, i] = b
                 energy[c] += dE
+                sums[c, 0] += dv
+                sums[c, 1] += dv * ref[i]
                 accepted[c] += 1
-            trace[c, sweep] = energy[c]
+            trace[c, 0, sweep] = energy[c]
+            trace[c, 1, sweep] = sums[c, 0]
+            trace[c, 2, sweep] = sums[c, 1]
 
 
 @njit(cache=True)

@@ -32,7 +32,10 @@ def _accept(dE, beta, rng, c):
 
 @njit(cache=True)
 def potts_sweeps(s, counts, energy, indptr, indices, q, betas, rng, n_sweeps, heat_bath, trace, accepted):
-    """Sweeps of single-site updates for the antiferromagnetic Potts model on a CSR graph."""
+    """Sweeps of single-site updates for the antiferromagnetic Potts model on a CSR graph.
+
+    trace[c, 0, k] = energy after sweep k.
+    """
     C, n = s.shape
     w = np.empty(q)
     for c in range(C):
@@ -74,7 +77,7 @@ def potts_sweeps(s, counts, energy, indptr, indices, q, betas, rng, n_sweeps, he
                         cnt[j, b] += 1
                     s[c, i] = b
                     accepted[c] += 1
-            trace[c, sweep] = energy[c]
+            trace[c, 0, sweep] = energy[c]
 
 
 @njit(cache=True)
@@ -100,9 +103,12 @@ def _violated(m, k):
 
 
 @njit(cache=True)
-def naesat_sweeps(s, npos, energy, inc_ptr, inc_clause, inc_sign, k, betas, rng, n_sweeps, heat_bath,
+def naesat_sweeps(s, npos, energy, sums, inc_ptr, inc_clause, inc_sign, k, ref, betas, rng, n_sweeps, heat_bath,
                   trace, accepted):
-    """Single-spin-flip sweeps for NAE-SAT; s holds 0 (x = -1) or 1 (x = +1)."""
+    """Single-spin-flip sweeps for NAE-SAT; s holds 0 (x = -1) or 1 (x = +1).
+
+    trace[c, :, k] = (energy, sum_i x_i, sum_i x_i ref_i) after sweep k, the sums kept in ``sums``.
+    """
     C, n = s.shape
     for c in range(C):
         beta = betas[c]
@@ -132,8 +138,12 @@ def naesat_sweeps(s, npos, energy, inc_ptr, inc_clause, inc_sign, k, betas, rng,
                             npos[c, m] += 1
                     s[c, i] = 1 - s[c, i]
                     energy[c] += dE
+                    sums[c, 0] -= 2 * x
+                    sums[c, 1] -= 2 * x * ref[i]
                     accepted[c] += 1
-            trace[c, sweep] = energy[c]
+            trace[c, 0, sweep] = energy[c]
+            trace[c, 1, sweep] = sums[c, 0]
+            trace[c, 2, sweep] = sums[c, 1]
 
 
 @njit(cache=True)

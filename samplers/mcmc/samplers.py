@@ -5,8 +5,11 @@ Samplers are stateless configuration objects (after NetKet); the chain state is 
 
 Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates, sites
 in order), then keeps its state; with k = n_samples / n_chains > 1 it keeps k states spaced by ``thin``
-sweeps.  Row ``c * k + j`` of ``Samples.x`` is the j-th state kept by chain c.  The energy of each chain
-(at the target temperature) is traced every ``trace_every`` sweeps.
+sweeps.  Row ``c * k + j`` of ``Samples.x`` is the j-th state kept by chain c.  Every ``trace_every``
+sweeps each chain (at the target temperature) records ``trace["energy"]`` and, for scalar and NAE-SAT
+models, ``trace["magnetization"]`` = (1/n) sum_i x_i and, when the model is planted,
+``trace["overlap_planted"]`` = (1/n) sum_i x_i x*_i (signed), all of shape (n_chains, n_records) at the
+sweeps ``trace["sweep"]``.
 
 Parallel tempering runs, for each of the n_chains independent chains, one replica per inverse temperature
 of the ladder beta_1 < ... < beta_R = model.beta (the prior is not tempered: replica r samples
@@ -127,8 +130,9 @@ class _MCMC:
         alphabet = np.asarray(model.alphabet)
         traces, trace_sweeps = [], []
         # compile (or load from cache) outside the timed region
+        n_obs = len(adapter.observables)
         adapter.run({k: v.copy() for k, v in st.chains.items()}, st.betas.copy(), st.rng.copy(), 0,
-                    self.heat_bath, np.empty((C * R, 0)), np.zeros(C * R, dtype=np.int64))
+                    self.heat_bath, np.empty((C * R, n_obs, 0)), np.zeros(C * R, dtype=np.int64))
         total = self.sweeps + (per_chain - 1) * self.thin
         swap_every = self._swap_every()
         unit = swap_every if R > 1 else max(1, math.ceil(total / 100))
@@ -146,12 +150,12 @@ class _MCMC:
             while done < n_sweeps:
                 # with tempering, stop each chunk at the next multiple of swap_every so no round is skipped
                 k = min(unit - st.sweeps_done % unit if R > 1 else unit, n_sweeps - done)
-                buf = np.empty((C * R, k))
+                buf = np.empty((C * R, n_obs, k))
                 adapter.run(st.chains, st.betas, st.rng, k, self.heat_bath, buf, accepted)
                 g = st.sweeps_done + np.arange(1, k + 1)
                 keep = (g % self.trace_every) == 0
                 if keep.any():
-                    traces.append(buf[st.perm[:, R - 1]][:, keep])
+                    traces.append(buf[st.perm[:, R - 1]][:, :, keep])
                     trace_sweeps.append(g[keep])
                 st.sweeps_done += k
                 if R > 1 and (st.sweeps_done % swap_every) == 0:
@@ -188,8 +192,12 @@ class _MCMC:
                 warnings.warn(f"{violating} of {C} chains end with violated constraints (energy > 0): at beta = inf "
                               "a chain cannot climb out of a local minimum; start from init='planted' or use "
                               "ParallelTempering with a finite-beta ladder", RuntimeWarning, stacklevel=2)
+        traced = np.concatenate(traces, axis=2) if traces else np.empty((C, n_obs, 0))
         trace = {"sweep": np.concatenate(trace_sweeps) if trace_sweeps else np.empty(0, dtype=np.int64),
-                 "energy": np.concatenate(traces, axis=1) if traces else np.empty((C, 0))}
+                 "energy": traced[:, 0]}
+        for j, name in enumerate(adapter.observables[1:], start=1):
+            if name != "overlap_planted" or model.planted is not None:
+                trace[name] = traced[:, j] / model.n
         settings = self.settings()
         settings.update({"n_chains": C, "init": init if isinstance(init, str) else "given",
                          "continued": state is not None})
