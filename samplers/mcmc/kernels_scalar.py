@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .rng import next_double
+from .rng import categorical, next_double
 
 KIND_DENSE, KIND_CSR, KIND_PSPIN = 0, 1, 2
 
@@ -67,14 +67,7 @@ def scalar_sweeps(kind, s, lf, gsym, energy, sums, J, indptr, indices, data, edg
                     for b in range(K):
                         w[b] = np.exp(w[b] - best)
                         total += w[b]
-                    r = next_double(rng, c) * total
-                    b = K - 1
-                    cum = 0.0
-                    for bb in range(K):
-                        cum += w[bb]
-                        if r < cum:
-                            b = bb
-                            break
+                    b = categorical(w, total, next_double(rng, c))
                     if b == a:
                         continue
                 else:

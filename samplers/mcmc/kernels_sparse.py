@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .rng import next_double
+from .rng import categorical, next_double
 
 
 @njit(cache=True, inline="always")
@@ -57,14 +57,7 @@ def potts_sweeps(s, counts, energy, indptr, indices, q, betas, rng, n_sweeps, he
                         else:
                             w[b] = np.exp(-beta * d)
                         total += w[b]
-                    u = next_double(rng, c) * total
-                    b = q - 1
-                    acc = 0.0
-                    for bb in range(q):
-                        acc += w[bb]
-                        if u < acc:
-                            b = bb
-                            break
+                    b = categorical(w, total, next_double(rng, c))
                 else:
                     b = (a + 1 + int(next_double(rng, c) * (q - 1))) % q
                     if not _accept(float(cnt[i, b] - cnt[i, a]), beta, rng, c):

@@ -52,3 +52,15 @@ def new_streams(rng: np.random.Generator, n_streams: int) -> np.ndarray:
     zero = ~state.any(axis=1)
     state[zero, 0] = 1
     return state
+
+
+@njit(cache=True, inline="always")
+def categorical(weights, total, u):
+    """The index b with W_{b-1} <= u·total < W_b, W_b = weights[0] + ... + weights[b] (u uniform in [0, 1))."""
+    r = u * total
+    cum = 0.0
+    for b in range(weights.size):
+        cum += weights[b]
+        if r < cum:
+            return b
+    return weights.size - 1
