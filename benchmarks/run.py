@@ -39,6 +39,16 @@ def _cases(quick: bool):
         sg.EdwardsAnderson((L // 2, L // 2), "pm1", beta=1.0, seed=0), ParallelTempering, {"n_temps": 8}
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller instances")
@@ -60,7 +70,7 @@ def main() -> None:
                      "repeats": args.repeats, "acceptance": res.acceptance["mean"]})
         print(f"{name:<55} {statistics.median(rates) / 1e6:8.1f} M updates/s  (acc {res.acceptance['mean']:.3f})",
               flush=True)
-    machine = {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
+    machine = {"platform": platform.platform(), "processor": _cpu_model(), "cpu_count": os.cpu_count(),
                "python": platform.python_version(), "numba": numba.__version__, "version": sg.__version__,
                "date": time.strftime("%Y-%m-%d")}
     Path(args.out).write_text(json.dumps({"machine": machine, "results": rows}, indent=1))
