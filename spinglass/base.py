@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_int, check_real
+from ._validate import check_int, check_real, make_rng
 from .priors import alphabet_lookup
 
 #: Largest number of configurations that ``exact()`` enumerates by default (2^20: n = 20 Ising spins).
@@ -173,8 +173,6 @@ class Model(ABC):
 
     def random_configuration(self, size: int, seed=None) -> np.ndarray:
         """``size`` configurations with i.i.d. entries drawn from the single-site prior."""
-        from ._validate import make_rng
-
         rng = make_rng(seed)
         size = check_int("size", size, minimum=1)
         return self._sample_prior(rng, (size, self.n))

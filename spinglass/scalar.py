@@ -119,7 +119,7 @@ class PairwiseModel(ScalarModel):
             check_finite_array("couplings", J.data)
             if J.diagonal().any():
                 raise ValueError("couplings must have a zero diagonal")
-            if abs(J - J.T).max() > 1e-12 * (1 + abs(J).max()) if J.nnz else False:
+            if J.nnz and abs(J - J.T).max() > 1e-12 * (1 + abs(J).max()):
                 raise ValueError("couplings must be symmetric")
             J.data.flags.writeable = False
         else:
