@@ -11,10 +11,11 @@ whose posterior is p(x | r) ∝ p0(x) exp(r x - g x^2 / 2).  Every prior exposes
 * ``f(r, g)``              posterior mean  E[x | r]             = d log Z / dr
 * ``df(r, g)``             its r-derivative = posterior variance Var[x | r]
 * ``F(g)``                 overlap  E_{x, z}[x f(r; g)]  (= E[f^2] by the Nishimori identity)
+* ``dF(g)``                its derivative dF/dg = E[df(r; g)^2]  (the I-MMSE relation d mmse/dg = -E[Var^2])
 * ``psi(g)``               free entropy  E_{x, z}[log Z(r; g)]
 
 All of them are vectorised over numpy arrays and numerically stable at large g (log-sum-exp for
-discrete priors).  ``F`` and ``psi`` use Gauss-Hermite quadrature over z (exact sums over x for discrete
+discrete priors).  ``F``, ``dF`` and ``psi`` use trapezoid quadrature over z (exact sums over x for discrete
 priors); the Gaussian prior has closed forms F(g) = g/(1+g), psi(g) = g/2 - log(1+g)/2.
 """
 
@@ -28,16 +29,23 @@ from scipy.special import logsumexp
 
 from ._validate import SeedLike, check_real, make_rng
 
-_GH_NODES = 161
+#: Gaussian expectations E[h(z)] use the trapezoid rule on z in [-12, 12] with step 0.05 (481 nodes).
+#: For integrands analytic in a strip around the real axis the trapezoid rule converges geometrically in
+#: 1/step (Trefethen & Weideman, SIAM Rev. 2014); the posterior mean of a discrete prior is a sum of
+#: logistic steps of width 1/(sqrt(g) |v_j - v_k|), which 161-node Gauss-Hermite resolves only to ~1e-6
+#: (dF of SparseRademacher(0.1) at g = 5), while this rule agrees with adaptive quadrature to ~1e-14.
+_Z_STEP = 0.05
+_Z_HALF_WIDTH = 12.0
 
 
-def _gauss_hermite(n: int = _GH_NODES) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes z_k and weights w_k with sum_k w_k h(z_k) ≈ E[h(z)], z ~ N(0, 1)."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(n)
-    return nodes, weights / math.sqrt(2.0 * math.pi)
+def _gaussian_trapezoid(step: float = _Z_STEP, half_width: float = _Z_HALF_WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes z_k and weights w_k with sum_k w_k h(z_k) ≈ E[h(z)], z ~ N(0, 1) (weights sum to 1)."""
+    nodes = np.arange(-half_width, half_width + step / 2, step)
+    weights = np.exp(-0.5 * nodes**2)
+    return nodes, weights / weights.sum()
 
 
-_Z_NODES, _Z_WEIGHTS = _gauss_hermite()
+_Z_NODES, _Z_WEIGHTS = _gaussian_trapezoid()
 
 
 def alphabet_lookup(alphabet: np.ndarray, x) -> tuple[np.ndarray, np.ndarray]:
@@ -88,8 +96,12 @@ class Prior(ABC):
         """Overlap F(g) = E[x f(g x + sqrt(g) z; g)]."""
         return self._expect(lambda r, gg, x: x * self.f(r, gg), g)
 
+    def dF(self, g):
+        """dF/dg = E[Var(x | r)^2] (Guo, Shamai, Verdú 2005: d mmse / d snr = -E[Var(x | r)^2])."""
+        return self._expect(lambda r, gg, x: self.df(r, gg) ** 2, g)
+
     def psi(self, g):
-        """Free entropy psi(g) = E[log Z(g x + sqrt(g) z; g)]."""
+        """Free entropy psi(g) = E[log Z(g x + sqrt(g) z; g)]; d psi / dg = F / 2."""
         return self._expect(lambda r, gg, x: self.log_partition(r, gg), g)
 
     def mmse(self, g):
@@ -235,7 +247,8 @@ class SparseRademacher(DiscretePrior):
 
 
 class Gaussian(Prior):
-    """Standard normal prior N(0, 1): f = r/(1+g), df = 1/(1+g), F = g/(1+g), psi = g/2 - log(1+g)/2."""
+    """Standard normal prior N(0, 1): f = r/(1+g), df = 1/(1+g), F = g/(1+g), dF = 1/(1+g)^2,
+    psi = g/2 - log(1+g)/2."""
 
     discrete = False
 
@@ -253,6 +266,10 @@ class Gaussian(Prior):
     def F(self, g):
         g = _check_snr(g)
         return g / (1.0 + g)
+
+    def dF(self, g):
+        g = _check_snr(g)
+        return 1.0 / (1.0 + g) ** 2
 
     def psi(self, g):
         g = _check_snr(g)
