@@ -148,8 +148,8 @@ class PathReport:
 class _Curve:
     """The fixed-point curve of (se, path) in the coordinate g, its pieces, and root-finding on it."""
 
-    def __init__(self, se: StateEvolution, path: Path, u_hi: float):
-        self.se, self.path = se, path
+    def __init__(self, se: StateEvolution, path: Path, u_hi: float, refine: bool = True):
+        self.se, self.path, self.refine = se, path, refine
         g_needed = 2.0 * (u_hi + 1.0 / se.Delta) + 10.0 if math.isfinite(u_hi) else 0.0
         self.xi, self.m, self.u, self.slope, self.phi = path.curve_grid(se, g_needed)
         self.pieces, self.spinodals = self._cut()
@@ -240,6 +240,9 @@ class _Curve:
         """Precise fixed point on ``piece`` at scalar u (Brent on u(xi) - u); returns (xi, m, phi)."""
         if piece.trivial:
             return 0.0, 0.0, float(self.path.potential(self.se, 0.0, u))
+        if not self.refine:
+            x, m, phi = self.solve(piece, u, exact=False)
+            return float(x[0]), float(m[0]), float(phi[0])
         a, b = piece.xi_lo, piece.xi_hi
         fa, fb = self.u_at(a) - u, self.u_at(b) - u
         if fa == 0.0 or not np.isfinite(fa):
@@ -267,7 +270,7 @@ def _default_u_hi(path: Path, spinodals: list[Spinodal], se: StateEvolution) -> 
 
 
 def analyze_path(se: StateEvolution, path: Path | str, u_range: tuple[float, float] | None = None,
-                 n_points: int = 401) -> PathReport:
+                 n_points: int = 401, refine: bool = True) -> PathReport:
     """Follow every fixed-point branch of ``se`` along ``path`` and locate its transitions.
 
     Parameters
@@ -279,6 +282,9 @@ def analyze_path(se: StateEvolution, path: Path | str, u_range: tuple[float, flo
         [0, max(3/Delta, 1.5 × the largest spinodal)] on the Gaussian path (beyond its last spinodal the
         fixed point is unique), lam in [0, max(3, 1.5 × largest spinodal)] on the signal path.
     n_points : size of the reporting grid (transitions are located exactly, not on the grid).
+    refine : locate first-order points by Brent's method with exact quadrature (default).  ``False``
+        interpolates the tabulated curve instead (first-order points to ~1e-6, ~50x faster), which is
+        what phase-diagram grids use for their verdicts; spinodals are always refined.
     """
     if not isinstance(se, StateEvolution):
         raise TypeError(f"se must be an analysis.state_evolution.StateEvolution, got {type(se).__name__}")
@@ -293,12 +299,12 @@ def analyze_path(se: StateEvolution, path: Path | str, u_range: tuple[float, flo
             raise ValueError(f"u_range must have u_lo < u_hi, got {u_range!r}")
         if not math.isfinite(hi):
             raise ValueError("u_range must be finite")
-        curve = _Curve(se, path, hi)
+        curve = _Curve(se, path, hi, refine)
     else:
-        curve = _Curve(se, path, path.upper if math.isfinite(path.upper) else 0.0)
+        curve = _Curve(se, path, path.upper if math.isfinite(path.upper) else 0.0, refine)
         lo, hi = path.lower, _default_u_hi(path, curve.spinodals, se)
         if 2.0 * (hi + 1.0 / se.Delta) + 10.0 > curve.xi[-1] and not math.isfinite(path.upper):
-            curve = _Curve(se, path, hi)
+            curve = _Curve(se, path, hi, refine)
     u = np.linspace(lo, hi, n_points)
     stable = [p for p in curve.pieces if p.stable]
 
@@ -306,7 +312,7 @@ def analyze_path(se: StateEvolution, path: Path | str, u_range: tuple[float, flo
     ms = np.full((len(stable), n_points), np.nan)
     phis = np.full_like(ms, np.nan)
     for k, piece in enumerate(stable):
-        _, ms[k], phis[k] = curve.solve(piece, u)
+        _, ms[k], phis[k] = curve.solve(piece, u, exact=refine)
     m_unin, phi_unin, m_inf, phi_inf, m_bo, phi_bo = (np.full(n_points, np.nan) for _ in range(6))
     for j in range(n_points):
         ok = np.isfinite(ms[:, j])
@@ -350,18 +356,22 @@ def _first_order_points(curve: _Curve, stable: list[Piece], lo: float, hi: float
             if not u0 < u1:
                 continue
             grid = np.linspace(u0, u1, 257)
-            _, _, pa = curve.solve(a, grid)
-            _, _, pb = curve.solve(b, grid)
+            _, _, pa = curve.solve(a, grid, exact=curve.refine)
+            _, _, pb = curve.solve(b, grid, exact=curve.refine)
             d = pa - pb
             good = np.isfinite(d)
             for k in np.flatnonzero(good[:-1] & good[1:] & (np.sign(d[:-1]) * np.sign(d[1:]) < 0)):
                 def diff(t, a=a, b=b):
                     return curve.solve_scalar(a, t)[2] - curve.solve_scalar(b, t)[2]
 
-                da, db = diff(grid[k]), diff(grid[k + 1])
-                if not np.sign(da) * np.sign(db) < 0:
-                    continue  # rounding noise of the tabulated potentials, no crossing in exact arithmetic
-                ustar = brentq(diff, grid[k], grid[k + 1], xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+                if curve.refine:
+                    da, db = diff(grid[k]), diff(grid[k + 1])
+                    if not np.sign(da) * np.sign(db) < 0:
+                        continue  # rounding noise of the tabulated potentials, no crossing in exact arithmetic
+                    ustar = brentq(diff, grid[k], grid[k + 1], xtol=1e-14, rtol=4 * np.finfo(float).eps,
+                                   maxiter=500)
+                else:
+                    ustar = grid[k] - d[k] * (grid[k + 1] - grid[k]) / (d[k + 1] - d[k])
                 _, ma, fa = curve.solve_scalar(a, ustar)
                 _, mb, fb = curve.solve_scalar(b, ustar)
                 if abs(ma - mb) < 1e-6:
