@@ -1,41 +1,239 @@
-"""The ``spinglass`` command line.  Subcommands: ``demo`` (the quickstart job)."""
+"""The ``spinglass`` command line: ``demo``, ``sweep``, ``sample`` and ``plot`` (``--help`` on each).
+
+Every subcommand is one function decorated with :func:`command`: it receives the subparsers object,
+adds its parser and arguments, and sets ``func`` to the handler (``Namespace -> exit code``).  A new
+subcommand (e.g. ``phase-diagram``) is one more such function.  Errors in the user's input (a bad spec,
+an unknown metric, a missing file) are ``ValueError``/``TypeError``/``OSError`` and are printed as one line
+``spinglass: error: ...`` with exit code 2; failed tasks of a sweep give exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from pathlib import Path
+
+_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def command(add: Callable[[argparse._SubParsersAction], None]) -> Callable[[argparse._SubParsersAction], None]:
+    """Register a function that adds one subcommand to the ``spinglass`` parser (in registration order)."""
+    _COMMANDS.append(add)
+    return add
+
+
+# -- demo -------------------------------------------------------------------------------------------------
+
+
+@command
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="small 2D Ising sweep (Metropolis, heat bath) vs Onsager: Parquet + PNGs",
+                       description="Run the bundled sweep spec analysis/specs/demo.toml: the 2D Ising ferromagnet "
+                                   "over 7 temperatures x 3 seeds with Metropolis and heat bath; write the tidy "
+                                   "results (Parquet) and figures (PNG) into --out and print a table against "
+                                   "Onsager's energy and Yang's magnetisation.  Re-running skips finished tasks.")
+    p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs)")
+    p.add_argument("--L", type=int, default=None, help="lattice side (default from the spec: 16)")
+    p.add_argument("--sweeps", type=int, default=None, help="burn-in sweeps per chain (default from the spec)")
+    p.add_argument("--chains", type=int, default=None, help="chains per task (default from the spec)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_demo)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import format_table, run_demo
 
-    rows = run_demo(out_dir=args.out, L=args.L, sweeps=args.sweeps, n_chains=args.chains, seed=args.seed)
-    print(format_table(rows))
-    print(f"\nwrote {args.out}/results.csv, {args.out}/results.json and {args.out}/ising2d.png")
+    out = run_demo(out_dir=args.out, workers=args.workers, L=args.L, sweeps=args.sweeps, n_chains=args.chains,
+                   progress=not args.no_progress)
+    print(out.summary)
+    print()
+    print(format_table(out.table))
+    print(f"\nwrote {out.results} and {', '.join(str(f) for f in out.figures)}")
+    return 0 if out.summary.ok else 1
+
+
+# -- sweep ------------------------------------------------------------------------------------------------
+
+
+@command
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="run a TOML sweep spec into a tidy Parquet dataset (resumable)",
+                       description="Expand SPEC into tasks (model grid x seeds x samplers), run the unfinished ones "
+                                   "on local processes or a Dask cluster, and write one Parquet part-file per task. "
+                                   "Re-running skips finished tasks.  Spec format: see analysis/sweep_spec.py and "
+                                   "the README.")
+    p.add_argument("spec", metavar="SPEC", help="TOML sweep specification")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs)")
+    p.add_argument("--scheduler", metavar="ADDR", default=None,
+                   help="address of an existing Dask scheduler, e.g. tcp://host:8786 (default: local processes)")
+    p.add_argument("--out", default=None, help="dataset directory (default: the spec's output)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sweep)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import run_sweep
+    from .sweep_spec import load_spec
+
+    spec = load_spec(args.spec)
+    if args.workers is not None and args.scheduler is not None:
+        raise ValueError("--workers: not used with --scheduler (the cluster has its own workers)")
+    summary = run_sweep(spec, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
+                        output=args.out)
+    print(summary)
+    return 0 if summary.ok else 1
+
+
+# -- sample -----------------------------------------------------------------------------------------------
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    """KEY=VALUE with VALUE read as a TOML value (1, 2.5, true, inf, [8, 8], "x"), else as a bare string."""
+    import tomllib
+
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+@command
+def _add_sample(sub: argparse._SubParsersAction) -> None:
+    from .sweep_spec import MODELS, SAMPLERS
+
+    p = sub.add_parser("sample", help="one-off run of a sampler on a model instance; prints its metrics",
+                       description="Build MODEL with -p parameters and instance --seed, run SAMPLER with -s "
+                                   "settings, and print the metrics.  Parameters and settings are those of a sweep "
+                                   f"spec.  Models: {', '.join(MODELS)}.  Samplers: {', '.join(SAMPLERS)}.",
+                       epilog="example: spinglass sample EdwardsAnderson Metropolis -p L=16 -p couplings=ferro "
+                              "-p T=2.5 -s sweeps=2000 -s n_samples=8")
+    p.add_argument("model", metavar="MODEL", help="model family")
+    p.add_argument("sampler", metavar="SAMPLER", help="sampler name")
+    p.add_argument("-p", "--param", action="append", type=_assignment, default=[], metavar="KEY=VALUE",
+                   help="model parameter (repeatable)")
+    p.add_argument("-s", "--set", action="append", type=_assignment, default=[], metavar="KEY=VALUE",
+                   help="sampler setting or run setting: sweeps, thin, n_chains, init, ... (repeatable)")
+    p.add_argument("--n-samples", type=int, default=16, help="samples to draw unless -s n_samples= (default 16)")
+    p.add_argument("--seed", type=int, default=0, help="instance seed (default 0)")
+    p.add_argument("--metrics", default="all", help="comma-separated metrics, or 'all' (default: all that apply)")
+    p.add_argument("--out", default=None, help="also store the rows in this dataset directory")
+    p.set_defaults(func=_sample)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from . import results
+    from .sweep import execute_task, expand
+    from .sweep_spec import parse_spec
+
+    sampler = {"name": args.sampler, "n_samples": args.n_samples, **dict(args.set)}
+    metrics = "all" if args.metrics == "all" else [m.strip() for m in args.metrics.split(",") if m.strip()]
+    data = {"name": "sample", "model": {"family": args.model, **dict(args.param)}, "seeds": [args.seed],
+            "samplers": [sampler], "metrics": metrics}
+    spec = parse_spec(data, source="sample")
+    (task,) = expand(spec)
+    rows = execute_task(task)
+    params = ", ".join(f"{k}={v}" for k, v in task.model.items())
+    settings = ", ".join(f"{k}={v}" for k, v in {**task.settings, **task.run}.items())
+    print(f"{task.family}({params}), seed {task.seed}")
+    print(f"{task.sampler_name}({settings}), sampler seed {task.sampler_seed}")
+    print(f"task {task.task_id}: sampling {rows[0]['wall_time']:.3g} s, task {rows[0]['task_time']:.3g} s")
+    width = max(len(r["metric"]) for r in rows)
+    for r in rows:
+        print(f"  {r['metric']:<{width}}  {r['value']:.6g}")
+    if args.out:
+        path = results.write_part(args.out, task.task_id, rows)
+        print(f"wrote {path}")
     return 0
 
 
+# -- plot -------------------------------------------------------------------------------------------------
+
+
+@command
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plot", help="figures from a results dataset: observables vs a parameter, or efficiency",
+                       description="Plot metrics of RESULTS (a sweep's Parquet dataset) against a swept parameter, "
+                                   "mean over seeds with standard-error bars, one line per sampler; or, with "
+                                   "--efficiency, a quality metric against a cost metric per sampler.")
+    p.add_argument("results", metavar="RESULTS", help="results dataset (directory of part-files)")
+    p.add_argument("--x", default=None, help="parameter on the x axis (default: the only swept model parameter)")
+    p.add_argument("--metric", action="append", default=None,
+                   help="metric to plot (repeatable; default: energy)")
+    p.add_argument("--efficiency", action="store_true", help="plot quality vs cost per sampler instead")
+    p.add_argument("--quality", default="ess_energy", help="quality metric for --efficiency (default ess_energy)")
+    p.add_argument("--cost", default="wall_time", help="cost metric for --efficiency (default wall_time)")
+    p.add_argument("--annotate", default=None,
+                   help="column labelling each --efficiency point (default: the only swept model parameter)")
+    p.add_argument("--out", default=None, help="PNG path (default: next to RESULTS, named after the plot)")
+    p.set_defaults(func=_plot)
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from . import plots, results
+
+    df = results.load(args.results)
+    stem = Path(args.results)
+    stem = stem.with_name(stem.name.removesuffix(".parquet"))
+    if args.efficiency:
+        swept = _swept_parameters(df)
+        annotate = args.annotate or (swept[0] if len(swept) == 1 else None)
+        fig = plots.efficiency_figure(df, quality=args.quality, cost=args.cost, annotate=annotate)
+        out = args.out or f"{stem}-efficiency.png"
+    else:
+        metrics = args.metric or ["energy"]
+        x = args.x or _only_swept_parameter(df)
+        fig = plots.observable_figure(df, x, metrics)
+        out = args.out or f"{stem}-{'-'.join(metrics)}.png"
+    print(f"wrote {plots.save(fig, out)}")
+    return 0
+
+
+def _swept_parameters(df) -> list[str]:
+    from .results import parameter_columns
+
+    return [c for c in parameter_columns(df) if not c.startswith("sampler") and c not in ("family", "seed")
+            and df[c].nunique() > 1]
+
+
+def _only_swept_parameter(df) -> str:
+    swept = _swept_parameters(df)
+    if len(swept) != 1:
+        raise ValueError(f"--x: give the parameter for the x axis (swept parameters: {', '.join(swept) or 'none'})")
+    return swept[0]
+
+
+# -- entry point ------------------------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spinglass", description="Samplers for spin-glass and planted models.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="2D Ising sweep with Metropolis and heat bath vs Onsager (table + PNG)")
-    demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
-    demo.add_argument("--L", type=int, default=16, help="lattice side (default 16)")
-    demo.add_argument("--sweeps", type=int, default=3000, help="sweeps per chain (default 3000)")
-    demo.add_argument("--chains", type=int, default=8, help="chains per temperature (default 8)")
-    demo.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    demo.set_defaults(func=_demo)
+    """The ``spinglass`` parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="spinglass", description="Samplers for spin-glass and planted models: "
+                                     "sweeps, one-off runs and plots.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _COMMANDS:
+        add(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failed tasks, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
-        print(f"spinglass: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"spinglass: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("spinglass: interrupted (finished tasks are saved; run again to resume)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

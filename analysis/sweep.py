@@ -1,0 +1,327 @@
+r"""Run a sweep: expand a specification into independent tasks, execute them, store their rows as they finish.
+
+Tasks.  The spec's model grid x instance seeds x sampler variants gives one :class:`Task` per point.  A
+task's identity is its full parameter dict (family, model parameters, instance seed, sampler label, name,
+settings and run settings); ``task_id`` is the first 16 hex digits of the SHA-256 of that dict in
+canonical JSON, so the same configuration has the same id in every run, on every machine.  Randomness is
+all derived from the spec: the model instance is built with the instance seed, and the sampler is seeded
+with ``sampler_seed`` = a 60-bit integer from the SHA-256 of the same dict without the label (so the
+seed does not depend on how a sampler is displayed).
+
+Execution backends (one code path for the results):
+
+* default: local processes, ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method
+  and ``workers`` processes (default: the number of CPUs).  Chosen over dask's local scheduler because it
+  is the standard library, starts in about a second with nothing to configure, and gives each task a
+  fresh, fork-safe process on every OS; Dask is used where it adds something: other machines.
+  ``workers=1`` runs the tasks in this process (no pool), handy for debugging and tiny sweeps.
+* ``scheduler="tcp://host:port"`` (or a ``distributed.Client``): the same tasks are submitted unchanged
+  to an existing Dask cluster through ``distributed.Client``.  The workers need this package installed
+  (same version); results come back to this process, which alone writes the dataset, so no shared
+  filesystem is needed.  On a SLURM machine, ``dask-jobqueue`` provides such a cluster (install it
+  separately)::
+
+      from dask_jobqueue import SLURMCluster
+      cluster = SLURMCluster(cores=8, memory="16GB", walltime="02:00:00")
+      cluster.scale(jobs=10)
+      run_sweep(load_spec("spec.toml"), scheduler=cluster.scheduler_address)
+
+  or start ``dask scheduler`` / ``dask worker tcp://host:8786`` by hand and run
+  ``spinglass sweep spec.toml --scheduler tcp://host:8786``.
+
+Resumability.  Before running, finished tasks are read from the dataset (:func:`analysis.results.completed`);
+a task whose part-file holds every requested metric is skipped, so re-running a spec (after a crash, a
+SIGKILL, or with more grid points) runs only what is missing.  Each finished task is written at once with
+an atomic rename (:mod:`analysis.results`), so nothing finished is lost and no row is duplicated.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spinglass import __version__
+
+from . import results
+from .sweep_spec import METRICS, MODELS, SAMPLERS, MetricInput, SweepSpec
+
+
+@dataclass(frozen=True)
+class Task:
+    """One independent unit of a sweep: a model instance, a sampler configuration and the metrics to record."""
+
+    family: str
+    model: dict
+    seed: int
+    sampler: str
+    sampler_name: str
+    settings: dict
+    run: dict
+    metrics: tuple[str, ...]
+
+    def parameters(self) -> dict:
+        """The full parameter dict that defines the task (everything but the metrics)."""
+        return {"family": self.family, "model": self.model, "seed": self.seed,
+                "sampler": {"label": self.sampler, "name": self.sampler_name, "settings": self.settings,
+                            "run": self.run}}
+
+    @property
+    def task_id(self) -> str:
+        """First 16 hex digits of the SHA-256 of the canonical JSON of :meth:`parameters`."""
+        return _digest(self.parameters())[:16]
+
+    @property
+    def sampler_seed(self) -> int:
+        """The sampler's seed: 60 bits of the SHA-256 of the parameters without the display label."""
+        params = self.parameters()
+        params["sampler"] = {k: v for k, v in params["sampler"].items() if k != "label"}
+        return int(_digest(params)[:15], 16)
+
+    def columns(self) -> dict:
+        """The task's identifying columns of the tidy table (see :mod:`analysis.results`)."""
+        cols: dict[str, Any] = {"task_id": self.task_id, "family": self.family}
+        cols.update(self.model)
+        cols.update({"seed": self.seed, "sampler": self.sampler, "sampler_name": self.sampler_name})
+        for key, value in {**self.settings, **self.run}.items():
+            cols[f"sampler_{key}"] = json.dumps(value) if isinstance(value, list | tuple | dict) else value
+        cols["sampler_seed"] = self.sampler_seed
+        return cols
+
+
+def _digest(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def expand(spec: SweepSpec) -> list[Task]:
+    """The tasks of ``spec``: model points (grid order) x seeds x samplers x sampler variants."""
+    tasks = []
+    for point in spec.model_points():
+        for seed in spec.seeds:
+            for s in spec.samplers:
+                for v in s.variants:
+                    tasks.append(Task(spec.family, point, seed, s.label, s.name, dict(v.settings), dict(v.run),
+                                      spec.metrics))
+    return tasks
+
+
+def execute_task(task: Task) -> list[dict]:
+    """Build the model, run the sampler, compute the metrics; return the task's tidy rows (one per metric).
+
+    Runs in a worker (a local process, a Dask worker, or this process); everything it needs is in ``task``.
+    """
+    t0 = time.perf_counter()
+    model = MODELS[task.family].build(task.model, task.seed)
+    kind = SAMPLERS[task.sampler_name]
+    sampler = kind.build(dict(task.settings))
+    samples = kind.run(sampler, model, task.run, task.sampler_seed)
+    inp = MetricInput(model, samples, task.run)
+    values = {name: float(METRICS[name].compute(inp)) for name in task.metrics}
+    common = task.columns()
+    tail = {"version": __version__, "wall_time": float(samples.wall_time), "task_time": time.perf_counter() - t0}
+    return [{**common, "metric": name, "value": value, **tail} for name, value in values.items()]
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did; ``str()`` is the summary the CLI prints."""
+
+    name: str
+    output: Path
+    n_tasks: int
+    n_skipped: int
+    n_run: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    rows_written: int = 0
+    elapsed: float = 0.0
+    backend: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        lines = [f"sweep {self.name!r}: {self.n_tasks} tasks: {self.n_run} run, {self.n_skipped} already done, "
+                 f"{len(self.failures)} failed; {self.backend}; {self.elapsed:.1f} s",
+                 f"results: {self.output} ({len(results.part_files(self.output))} part-files; "
+                 f"{self.rows_written} rows written now)"]
+        for task_id, message in self.failures[:5]:
+            lines.append(f"failed task {task_id}: {message}")
+        if len(self.failures) > 5:
+            lines.append(f"... and {len(self.failures) - 5} more failures")
+        return "\n".join(lines)
+
+
+def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = None, progress: bool = True,
+              output: str | Path | None = None) -> SweepSummary:
+    """Run every unfinished task of ``spec`` and append its rows to the dataset; return a summary.
+
+    Parameters
+    ----------
+    workers : local worker processes (default: the number of CPUs, at most the number of tasks); 1 runs
+        in this process.  Not used with ``scheduler``.
+    scheduler : address of an existing Dask scheduler (``"tcp://host:port"``) or a ``distributed.Client``.
+    progress : show a tqdm progress bar over tasks (on stderr).
+    output : dataset directory (default: ``spec.output``).
+
+    A task that raises is recorded in ``SweepSummary.failures`` (its id and the error, one line) and
+    writes nothing, so the next run retries it; the other tasks go on.
+    """
+    if not isinstance(spec, SweepSpec):
+        raise TypeError(f"spec must be a SweepSpec (analysis.sweep_spec.load_spec), got {type(spec).__name__}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: must be an integer >= 1, got {workers!r}")
+    root = Path(spec.output if output is None else output)
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"output: must be a directory for the part-files, got the file {str(root)!r}")
+    t0 = time.perf_counter()
+    tasks = expand(spec)
+    results.clean_temporary(root)
+    done = results.completed(root)
+    todo = [t for t in tasks if not set(t.metrics) <= done.get(t.task_id, frozenset())]
+    summary = SweepSummary(spec.name, root, len(tasks), len(tasks) - len(todo))
+    if scheduler is not None:
+        backend = _dask_backend(scheduler)
+    else:
+        n = min(workers or os.cpu_count() or 1, max(len(todo), 1))
+        backend = _local_backend(n)
+    summary.backend = backend.description if todo else "nothing to run"
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), desc=spec.name, unit="task", disable=not progress or not todo, file=sys.stderr)
+    try:
+        for task, rows, error in backend.run(todo):
+            if error is None:
+                results.write_part(root, task.task_id, rows)
+                summary.rows_written += len(rows)
+                summary.n_run += 1
+            else:
+                msg = " ".join(f"{type(error).__name__}: {error}".split())
+                summary.failures.append((task.task_id, msg))
+            bar.update(1)
+    finally:
+        bar.close()
+        summary.elapsed = time.perf_counter() - t0
+    return summary
+
+
+# -- backends ---------------------------------------------------------------------------------------------
+
+
+Outcome = tuple[Task, list[dict] | None, BaseException | None]
+
+
+class _InProcess:
+    description = "1 process (in-process)"
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        for task in tasks:
+            try:
+                rows = execute_task(task)
+            except Exception as exc:  # a failed task is reported, the sweep goes on
+                yield task, None, exc
+            else:
+                yield task, rows, None
+
+
+class _ProcessPool:
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.description = f"{workers} local processes"
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if not tasks:
+            return
+        ctx = multiprocessing.get_context("spawn")
+        pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_watch_parent,
+                                      initargs=(os.getpid(),))
+        try:
+            futures = {pool.submit(execute_task, t): t for t in tasks}
+            for fut in cf.as_completed(futures):
+                task = futures.pop(fut)
+                exc = fut.exception()
+                yield (task, None, exc) if exc is not None else (task, fut.result(), None)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Worker initializer: exit when the sweep process is gone (e.g. SIGKILLed), instead of idling forever.
+
+    A killed parent cannot shut its pool down, and idle workers wait on a queue whose other ends their
+    siblings keep open; a daemon thread polling ``os.getppid()`` ends such orphans within ``interval``.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="spinglass-parent-watch", daemon=True).start()
+
+
+def _local_backend(workers: int):
+    return _InProcess() if workers == 1 else _ProcessPool(workers)
+
+
+class _Dask:
+    def __init__(self, scheduler: Any):
+        self.scheduler = scheduler
+        address = getattr(scheduler, "scheduler", None)
+        address = getattr(address, "address", None) if address is not None else scheduler
+        self.description = f"Dask cluster at {address}"
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        from distributed import Client, as_completed
+
+        own = not isinstance(self.scheduler, Client)
+        if own:
+            try:
+                client = Client(self.scheduler, timeout=10)
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(f"scheduler: cannot connect to the Dask scheduler ({exc}), "
+                                 f"got {self.scheduler!r}") from None
+        else:
+            client = self.scheduler
+        try:
+            if not tasks:
+                return
+            futures = client.map(execute_task, list(tasks), pure=False)
+            by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
+            for fut in as_completed(futures):
+                task = by_key.pop(fut.key)
+                try:
+                    rows = fut.result()
+                except Exception as exc:
+                    yield task, None, exc
+                else:
+                    yield task, rows, None
+                fut.release()
+        finally:
+            if own:
+                client.close()
+
+
+def _dask_backend(scheduler: Any) -> _Dask:
+    if isinstance(scheduler, str):
+        if "://" not in scheduler:
+            raise ValueError(f"scheduler: must be an address like tcp://host:8786, got {scheduler!r}")
+        return _Dask(scheduler)
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise ValueError("scheduler: the 'distributed' package is needed for a Dask cluster") from None
+    if not isinstance(scheduler, Client):
+        raise TypeError(f"scheduler must be an address string or a distributed.Client, got {type(scheduler).__name__}")
+    return _Dask(scheduler)
+
