@@ -1,4 +1,5 @@
-"""The ``spinglass`` command line: ``demo``, ``sweep``, ``sample`` and ``plot`` (``--help`` on each).
+"""The ``spinglass`` command line: ``demo``, ``sweep``, ``sample``, ``plot`` and ``phase-diagram``
+(``--help`` on each).
 
 Every subcommand is one function decorated with :func:`command`: it receives the subparsers object,
 adds its parser and arguments, and sets ``func`` to the handler (``Namespace -> exit code``).  A new
@@ -210,6 +211,68 @@ def _only_swept_parameter(df) -> str:
 
 
 # -- entry point ------------------------------------------------------------------------------------------
+
+
+# -- phase-diagram ----------------------------------------------------------------------------------------
+
+
+@command
+def _add_phase_diagram(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("phase-diagram", help="the denoising lens: sparse-Rademacher phase diagram, p-spin thresholds",
+                       description="Compute the sparse-Rademacher spiked-Wigner phase diagram in the plane "
+                                   "(rho, Delta/rho^2) with the IT, algorithmic, dynamical, diffusion and "
+                                   "autoregressive curves (state evolution, PHYSICS.md section 4), and the "
+                                   "thresholds of the spherical and Ising 3-spin models in temperature; write "
+                                   "thresholds.csv and phase_diagram.png into --out.")
+    p.add_argument("--rho", default="0.03:0.2:40", help="rho grid START:STOP:NUM (default 0.03:0.2:40)")
+    p.add_argument("--x", default="0.8:2.0:40", help="Delta/rho^2 grid START:STOP:NUM (default 0.8:2.0:40)")
+    p.add_argument("--out", default="phase_diagram_output", help="output folder (default: phase_diagram_output)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_phase_diagram)
+
+
+def _grid_arg(name: str, text: str):
+    import numpy as np
+
+    parts = text.split(":")
+    try:
+        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+    except (ValueError, IndexError):
+        raise ValueError(f"--{name} must be START:STOP:NUM, got {text!r}") from None
+    if len(parts) != 3 or num < 1:
+        raise ValueError(f"--{name} must be START:STOP:NUM with NUM >= 1, got {text!r}")
+    return np.linspace(start, stop, num)
+
+
+def _phase_diagram(args: argparse.Namespace) -> int:
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from spinglass.priors import Gaussian, Rademacher
+
+    from .phase_diagram import pspin_thresholds, sparse_rademacher_phase_diagram
+
+    out = Path(args.out)
+    rho, x = _grid_arg("rho", args.rho), _grid_arg("x", args.x)
+    diagram = sparse_rademacher_phase_diagram(rho, x, progress=not args.no_progress)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = diagram.to_rows()
+    with open(out / "thresholds.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    ax = diagram.plot()
+    ax.figure.savefig(out / "phase_diagram.png", dpi=120, bbox_inches="tight")
+    print("3-spin thresholds in temperature T (Delta = 2 T^2 / 3):")
+    for name, prior in (("spherical", Gaussian()), ("Ising", Rademacher())):
+        th = pspin_thresholds(prior, 3)
+        print(f"  {name:9s} T_d = {th['T_dyn']:.6f}  T_IT = {th['T_IT']:.6f}  "
+              f"diffusion fails below T = {th['T_diffusion']:.6f}  "
+              f"autoregressive below T = {th['T_autoregressive']:.6f}")
+    print(f"wrote {out / 'thresholds.csv'} and {out / 'phase_diagram.png'} ({rho.size} x {x.size} grid)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,3 +79,16 @@ def test_bad_inputs():
         sparse_rademacher_phase_diagram([0.1], [-1.0])
     with pytest.raises(ValueError, match="Delta must be"):
         delta_s_plane(Gaussian(), 3, [])
+
+
+def test_cli_phase_diagram(tmp_path, capsys):
+    from analysis.cli import main
+
+    rc = main(["phase-diagram", "--rho", "0.05:0.15:3", "--x", "0.9:1.6:4", "--out", str(tmp_path), "--no-progress"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "T_d = 0.612372" in text  # spherical 3-spin: sqrt(3/8)
+    assert (tmp_path / "thresholds.csv").read_text().count("\n") == 4
+    assert (tmp_path / "phase_diagram.png").stat().st_size > 1000
+    assert main(["phase-diagram", "--rho", "0.1", "--out", str(tmp_path)]) == 2
+    assert "START:STOP:NUM" in capsys.readouterr().err
