@@ -1,0 +1,329 @@
+"""BPDenoiser: exactness on trees, agreement with enumeration on small loopy graphs, recovery of planted
+colourings on both sides of Kesten-Stigum, beta = inf contradictions, convergence flags and validation.
+
+Reference measure: the models use counting measure, so the tilted normaliser enumerated below is
+log Z(y, t, R) = log sum_x exp(-beta E(x) + <y, x> - t |x|^2 / 2) 1[x_R = r_R]  (|x|^2 = n for one-hot
+Potts colours and for x = ±1), which is what BP's ``free_entropy`` approximates (times n).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from analysis.metrics import overlap_with_planted
+from samplers.denoisers import BPDenoiser, NonConvergenceWarning
+from samplers.denoisers.exact import ExactDenoiser
+from spinglass import SK, NAESATModel, PlantedColoring, PlantedNAESAT, PottsModel
+
+
+# --------------------------------------------------------------------------------------------------
+# brute force
+# --------------------------------------------------------------------------------------------------
+def brute_force(model, y, t, revealed):
+    """log Z(y, t, R) and marginals (n, K) by enumeration of every configuration (independent of BP)."""
+    n = model.n
+    if isinstance(model, PottsModel):
+        idx = np.array(list(itertools.product(range(model.q), repeat=n)))
+        x = idx
+        field = y[np.arange(n), idx].sum(axis=1)
+        K = model.q
+    else:
+        idx = np.array(list(itertools.product([0, 1], repeat=n)))
+        x = 2.0 * idx - 1.0
+        field = x @ y
+        K = 2
+    e = model.energy(x)
+    if math.isinf(model.beta):
+        logw = np.where(e > 0, -np.inf, 0.0)
+    else:
+        logw = -model.beta * e
+    logw = logw + field - 0.5 * t * n
+    ok = np.all((revealed < 0) | (idx == revealed), axis=1)
+    logw = np.where(ok, logw, -np.inf)
+    log_z = logsumexp(logw)
+    p = np.exp(logw - log_z)
+    marg = np.stack([np.bincount(idx[:, i], weights=p, minlength=K) for i in range(n)])
+    return log_z, marg
+
+
+def random_tree_edges(n, rng):
+    return [(i, int(rng.integers(0, i))) for i in range(1, n)]
+
+
+# --------------------------------------------------------------------------------------------------
+# trees: exact to 1e-10
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("beta", [0.8, math.inf])
+def test_potts_tree_marginals_and_bethe_free_entropy_are_exact(beta):
+    rng = np.random.default_rng(11)
+    n, q = 9, 3
+    model = PottsModel(n, q, random_tree_edges(n, rng), beta=beta)
+    # two batch rows: different fields, SNRs and revealed sets (row 1 reveals nothing)
+    y = rng.normal(scale=1.5, size=(2, n, q))
+    t = np.array([0.4, 2.0])
+    revealed = np.full((2, n), -1)
+    revealed[0, 2], revealed[0, 5] = 1, 0
+    bp = BPDenoiser(model, init="random", seed=3)
+    out = bp.posterior(y=y, t=t, revealed=revealed)
+    assert out.all_converged
+    assert out.marginals.shape == (2, n, q) and out.mean.shape == (2, n, q)
+    for b in range(2):
+        log_z, marg = brute_force(model, y[b], t[b], revealed[b])
+        np.testing.assert_allclose(out.marginals[b], marg, atol=1e-10, rtol=0)
+        assert out.free_entropy[b] * n == pytest.approx(log_z, abs=1e-10)
+    np.testing.assert_array_equal(out.mean, out.marginals)
+    assert np.all(out.marginals[0, 2] == [0.0, 1.0, 0.0])  # revealed: exact delta
+
+
+@pytest.mark.parametrize("beta", [1.3, math.inf])
+def test_naesat_tree_marginals_and_bethe_free_entropy_are_exact(beta):
+    rng = np.random.default_rng(5)
+    # a tree factor graph: 5 clauses of size 3 on 11 variables, plus one clause of size 4 on new variables
+    clauses3 = [[0, 1, 2], [2, 3, 4], [1, 5, 6], [4, 7, 8], [6, 9, 10]]
+    signs = rng.choice([-1, 1], size=(5, 3))
+    model = NAESATModel(11, clauses3, signs, beta=beta)
+    y = rng.normal(size=(2, 11))
+    t = np.array([0.0, 1.1])
+    revealed = np.full((2, 11), -1)
+    revealed[0, 3], revealed[0, 9] = 1, 0
+    revealed[1, 0] = 0
+    out = BPDenoiser(model, init="random", seed=1).posterior(y=y, t=t, revealed=revealed)
+    assert out.all_converged and out.mean.shape == (2, 11) and out.marginals.shape == (2, 11, 2)
+    for b in range(2):
+        log_z, marg = brute_force(model, y[b], t[b], revealed[b])
+        np.testing.assert_allclose(out.marginals[b], marg, atol=1e-10, rtol=0)
+        np.testing.assert_allclose(out.mean[b], marg[:, 1] - marg[:, 0], atol=1e-10, rtol=0)
+        assert out.free_entropy[b] * 11 == pytest.approx(log_z, abs=1e-10)
+
+    model4 = NAESATModel(7, [[0, 1, 2, 3], [3, 4, 5, 6]], [[1, -1, 1, 1], [-1, -1, 1, 1]], beta=beta)
+    y4 = rng.normal(size=7)
+    out4 = BPDenoiser(model4).posterior(y=y4, t=0.5)
+    log_z4, marg4 = brute_force(model4, y4, 0.5, np.full(7, -1))
+    np.testing.assert_allclose(out4.marginals[0], marg4, atol=1e-10, rtol=0)
+    assert out4.free_entropy[0] * 7 == pytest.approx(log_z4, abs=1e-10)
+
+
+def test_tree_agrees_with_exact_denoiser():
+    """On a tree BP is the exact denoiser: same marginals; free entropies differ by the model's log Z / n
+    (ExactDenoiser reports the normaliser relative to the model's own log Z)."""
+    rng = np.random.default_rng(2)
+    n, q = 8, 3
+    model = PottsModel(n, q, random_tree_edges(n, rng), beta=math.inf)
+    y = rng.normal(size=(3, n, q))
+    t = np.array([0.0, 0.7, 3.0])
+    revealed = np.full((3, n), -1)
+    revealed[2, 4] = 2
+    bp = BPDenoiser(model).posterior(y=y, t=t, revealed=revealed)
+    ex = ExactDenoiser(model).posterior(y=y, t=t, revealed=revealed)
+    np.testing.assert_allclose(bp.marginals, ex.marginals, atol=1e-10, rtol=0)
+    log_z_model = model.exact().log_Z
+    np.testing.assert_allclose(bp.free_entropy, ex.free_entropy + log_z_model / n, atol=1e-10, rtol=0)
+
+
+def test_fully_revealed_loopy_graph_is_exact():
+    """All variables revealed: BP is exact on any graph, log Z = -beta E(x) + <y, x> - t n / 2."""
+    model = PlantedColoring(60, 4, 5.0, beta=1.5, seed=4)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 4, size=60)  # an arbitrary colouring (violations allowed at finite beta)
+    y = rng.normal(size=(60, 4))
+    out = BPDenoiser(model).posterior(y=y, t=0.3, revealed=x)
+    expected = -1.5 * model.energy(x) + y[np.arange(60), x].sum() - 0.3 * 60 / 2
+    assert out.free_entropy[0] * 60 == pytest.approx(expected, abs=1e-9)
+    np.testing.assert_array_equal(out.marginals[0].argmax(axis=1), x)
+
+
+# --------------------------------------------------------------------------------------------------
+# small loopy instances vs enumeration
+# --------------------------------------------------------------------------------------------------
+def test_loopy_potts_with_side_information_close_to_exact():
+    """A loopy planted 3-colouring (n = 12, 18 edges) at beta = 2 with a strong side channel (t = 3) and
+    two revealed nodes.  Loops make BP approximate, but the side information makes the cavity
+    correlations weak: measured errors 3.3e-7 (marginals) and 2.7e-8 (free entropy per variable) with
+    these seeds; the tolerances 1e-4 and 1e-5 leave room for rounding yet fail for a wrong update."""
+    model = PlantedColoring(12, 3, 3.0, beta=2.0, seed=21)
+    rng = np.random.default_rng(1)
+    t = 3.0
+    onehot = np.eye(3)[model.planted]
+    y = t * onehot + math.sqrt(t) * rng.normal(size=(12, 3))
+    revealed = np.full(12, -1)
+    revealed[[0, 7]] = model.planted[[0, 7]]
+    out = BPDenoiser(model, damping=0.2).posterior(y=y, t=t, revealed=revealed)
+    ex = ExactDenoiser(model).posterior(y=y, t=t, revealed=revealed)
+    assert out.all_converged
+    err = np.abs(out.marginals[0] - ex.marginals[0]).max()
+    assert err < 1e-4
+    log_z, marg = brute_force(model, y, t, revealed)
+    np.testing.assert_allclose(ex.marginals[0], marg, atol=1e-12)
+    assert abs(out.free_entropy[0] - log_z / 12) < 1e-5
+
+
+def test_loopy_naesat_with_side_information_close_to_exact():
+    """Loopy planted 4-NAE-SAT (n = 14, 17 clauses) at beta = inf, t = 2, one revealed variable: measured
+    errors 7.4e-4 (marginals) and 6.3e-5 (free entropy per variable); tolerances 5e-3 and 5e-4."""
+    model = PlantedNAESAT(14, 4, 1.2, beta=math.inf, seed=8)
+    rng = np.random.default_rng(4)
+    t = 2.0
+    y = t * model.planted + math.sqrt(t) * rng.normal(size=14)
+    revealed = np.full(14, -1)
+    revealed[3] = int(model.planted[3] > 0)
+    out = BPDenoiser(model, damping=0.3).posterior(y=y, t=t, revealed=revealed)
+    log_z, marg = brute_force(model, y, t, revealed)
+    assert out.all_converged
+    assert np.abs(out.marginals[0] - marg).max() < 5e-3
+    assert abs(out.free_entropy[0] - log_z / 14) < 5e-4
+
+
+# --------------------------------------------------------------------------------------------------
+# planted colourings: recovery above Kesten-Stigum, none far below
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("beta", [math.inf, 3.0])
+def test_bp_recovers_planted_colouring_far_above_kesten_stigum(beta):
+    model = PlantedColoring(5000, 3, 12.0, beta=beta, seed=1)
+    out = BPDenoiser(model, init="random", seed=2, max_iter=300).posterior()
+    assert out.all_converged
+    ov = float(overlap_with_planted(model, out.marginals[0].argmax(axis=1)))
+    assert ov > 0.9
+
+
+def test_bp_finds_nothing_far_below_kesten_stigum():
+    model = PlantedColoring(5000, 3, 1.5, beta=math.inf, seed=1)
+    out = BPDenoiser(model, init="random", seed=2, max_iter=300).posterior()
+    assert out.all_converged
+    ov = float(overlap_with_planted(model, out.marginals[0].argmax(axis=1)))
+    assert ov < 0.1
+    # the paramagnetic fixed point: every marginal uniform (colour symmetry)
+    assert np.abs(out.marginals[0] - 1 / 3).max() < 1e-6
+
+
+def test_bp_recovers_planted_naesat_above_kesten_stigum():
+    # alpha_KS(k = 5) = 225 / 20 = 11.25
+    model = PlantedNAESAT(3000, 5, 14.0, seed=3)
+    out = BPDenoiser(model, init="random", seed=0, max_iter=300).posterior()
+    assert out.all_converged
+    assert float(overlap_with_planted(model, np.where(out.mean[0] >= 0, 1.0, -1.0))) > 0.9
+    low = PlantedNAESAT(3000, 5, 3.0, seed=3)
+    out_low = BPDenoiser(low, init="random", seed=0, max_iter=300).posterior()
+    assert float(overlap_with_planted(low, np.where(out_low.mean[0] >= 0, 1.0, -1.0))) < 0.1
+
+
+# --------------------------------------------------------------------------------------------------
+# beta = inf: contradictions, no NaN
+# --------------------------------------------------------------------------------------------------
+def test_contradictory_revealed_values_raise():
+    model = PottsModel(4, 3, [(0, 1), (1, 2), (2, 3)], beta=math.inf)
+    with pytest.raises(ValueError, match="contradiction in batch row 1"):
+        BPDenoiser(model).posterior(revealed=[[0, 1, -1, -1], [2, 2, -1, -1]])
+    # a free node whose neighbours use up every colour
+    star = PottsModel(4, 3, [(0, 1), (0, 2), (0, 3)], beta=math.inf)
+    with pytest.raises(ValueError, match="contradiction"):
+        BPDenoiser(star).posterior(revealed=[-1, 0, 1, 2])
+    nae = NAESATModel(3, [[0, 1, 2]], [[1, 1, -1]], beta=math.inf)
+    with pytest.raises(ValueError, match="contradiction"):
+        BPDenoiser(nae).posterior(revealed=[1, 1, 0])  # literals +1, +1, +1: all equal
+    # a free variable forced to -1 by one clause and to +1 by the other
+    forced = NAESATModel(5, [[0, 1, 2], [0, 3, 4]], beta=math.inf)
+    with pytest.raises(ValueError, match="contradiction in batch row 0"):
+        BPDenoiser(forced).posterior(revealed=[-1, 1, 1, 0, 0])
+    ok = BPDenoiser(forced).posterior(revealed=[-1, 1, 1, -1, 0])  # forced to x_0 = -1, then x_3 = +1
+    np.testing.assert_array_equal(ok.marginals[0, [0, 3]], [[1.0, 0.0], [0.0, 1.0]])
+    assert ok.free_entropy[0] == pytest.approx(0.0, abs=1e-12)  # exactly one solution
+    # the same revealed values are fine at finite beta
+    out = BPDenoiser(PottsModel(4, 3, [(0, 1), (1, 2), (2, 3)], beta=2.0)).posterior(revealed=[2, 2, -1, -1])
+    assert np.all(np.isfinite(out.marginals)) and np.all(np.isfinite(out.free_entropy))
+
+
+def test_huge_fields_at_beta_inf_stay_finite():
+    """Field differences beyond the float range (|y| ~ 1e4) must not create spurious contradictions."""
+    model = PlantedColoring(400, 3, 4.0, beta=math.inf, seed=5)
+    y = 1e4 * np.eye(3)[model.planted]
+    out = BPDenoiser(model).posterior(y=y, t=1e4)
+    assert out.all_converged and np.all(np.isfinite(out.free_entropy))
+    np.testing.assert_array_equal(out.marginals[0].argmax(axis=1), model.planted)
+
+
+# --------------------------------------------------------------------------------------------------
+# convergence, damping, warm start
+# --------------------------------------------------------------------------------------------------
+def test_iteration_cap_reports_non_convergence():
+    model = PlantedColoring(300, 3, 6.0, beta=2.0, seed=2)
+    bp = BPDenoiser(model, max_iter=2, init="random", seed=0)
+    with pytest.warns(NonConvergenceWarning):
+        out = bp.posterior()
+    assert not out.converged[0] and out.iterations[0] == 2 and out.residual[0] > bp.tol
+    assert out.trace["residual"].shape == (1, 2)
+    assert np.all(np.isfinite(out.marginals))
+
+
+def test_damping_reaches_the_same_fixed_point():
+    model = PlantedColoring(300, 3, 3.0, beta=1.0, seed=2)
+    rng = np.random.default_rng(3)
+    y = rng.normal(size=(300, 3))
+    a = BPDenoiser(model).posterior(y=y, t=1.0)
+    b = BPDenoiser(model, damping=0.6).posterior(y=y, t=1.0)
+    assert a.all_converged and b.all_converged
+    assert b.iterations[0] > a.iterations[0]
+    np.testing.assert_allclose(a.marginals, b.marginals, atol=1e-8)
+    assert a.free_entropy[0] == pytest.approx(b.free_entropy[0], abs=1e-9)
+
+
+def test_warm_start_converges_faster_to_the_same_answer():
+    model = PlantedColoring(2000, 3, 5.0, beta=2.0, seed=6)
+    rng = np.random.default_rng(0)
+    y = 0.5 * np.eye(3)[model.planted] + rng.normal(size=(2000, 3))
+    cold = BPDenoiser(model).posterior(y=y, t=0.5)
+    warm_bp = BPDenoiser(model, warm_start=True)
+    warm_bp.posterior(y=y, t=0.5)
+    warm = warm_bp.posterior(y=1.01 * y, t=0.5)
+    ref = BPDenoiser(model).posterior(y=1.01 * y, t=0.5)
+    assert warm.iterations[0] < ref.iterations[0]
+    np.testing.assert_allclose(warm.marginals, ref.marginals, atol=1e-7)
+    assert cold.all_converged and warm.all_converged
+
+
+@pytest.mark.filterwarnings("ignore::samplers.denoisers.base.NonConvergenceWarning")
+def test_same_seed_same_numbers():
+    model = PlantedColoring(500, 4, 8.0, beta=math.inf, seed=3)
+    a = BPDenoiser(model, init="random", seed=9, max_iter=30).posterior()
+    b = BPDenoiser(model, init="random", seed=9, max_iter=30).posterior()
+    np.testing.assert_array_equal(a.marginals, b.marginals)
+
+
+# --------------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------------
+def test_bad_arguments():
+    model = PlantedColoring(20, 3, 2.0, seed=0)
+    with pytest.raises(TypeError, match="PottsModel or NAESATModel"):
+        BPDenoiser(SK(10, 1.0, seed=0))
+    for d in (1.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="damping"):
+            BPDenoiser(model, damping=d)
+    with pytest.raises(ValueError, match="tol"):
+        BPDenoiser(model, tol=0.0)
+    with pytest.raises(ValueError, match="max_iter"):
+        BPDenoiser(model, max_iter=0)
+    with pytest.raises(ValueError, match="init"):
+        BPDenoiser(model, init="zeros")
+    with pytest.raises(ValueError, match="planted"):
+        BPDenoiser(PottsModel(3, 3, [(0, 1)]), init="planted")
+    with pytest.raises(ValueError, match="q < 2|q must be >= 2"):
+        PottsModel(3, 1, [(0, 1)])
+    with pytest.raises(ValueError, match="y must have shape"):
+        BPDenoiser(model).posterior(y=np.zeros(20))
+
+
+def test_planted_init_and_describe():
+    model = PlantedColoring(3000, 5, 18.0, beta=math.inf, seed=2)
+    bp = BPDenoiser(model, init="planted", damping=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonConvergenceWarning)
+        out = bp.posterior()
+    assert float(overlap_with_planted(model, out.marginals[0].argmax(axis=1))) > 0.9
+    d = bp.describe()
+    assert d["name"] == "BPDenoiser" and d["damping"] == 0.1 and d["init"] == "planted"
