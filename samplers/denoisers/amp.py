@@ -89,6 +89,15 @@ Initialisation (``init``)
 * an array (n,) or (B, n): f^0 = init, v^0 = 0 (a start independent of the noise).
 SK: ``"zero"`` (default, m^0 = 0, so m^1 = tanh(beta h + y)), ``"random"`` (m^0 = init_scale · z) or an
 array.  Revealed sites always start (and stay) at their revealed values.
+
+Warm start (``warm_start=True``)
+--------------------------------
+Along a denoising path consecutive queries differ little, so a query may start from the iterate
+(f^K, v^K, f^{K-1}) the previous query of the same batch size ended with instead of from ``init``; revealed
+sites are then reset to their values.  The fixed point reached is the one continuously connected to the
+previous one, i.e. the branch followed along the path (the algorithmic branch when the path began
+uninformed), in far fewer iterations.  A warm-started query is a function of the query history, not of
+(y, t, R) alone; ``reset()`` forgets the history (the generative drivers call it at the start of a run).
 """
 
 from __future__ import annotations
@@ -138,8 +147,12 @@ class _AMPBase(Denoiser):
     prior: Prior
     _init_modes: tuple[str, ...] = ()
 
-    def _setup(self, model, damping, tol, max_iter, init, init_scale, seed) -> None:
+    def _setup(self, model, damping, tol, max_iter, init, init_scale, seed, warm_start=False) -> None:
         self.model = model
+        if not isinstance(warm_start, bool):
+            raise TypeError(f"warm_start must be a bool, got {type(warm_start).__name__}")
+        self.warm_start = warm_start
+        self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.damping = _check_damping(damping)
         self.tol = check_real("tol", tol, minimum=0.0, strict_min=True)
         self.max_iter = check_int("max_iter", max_iter, minimum=1)
@@ -173,8 +186,12 @@ class _AMPBase(Denoiser):
 
     def describe(self) -> dict:
         return {"name": type(self).__name__, "damping": self.damping, "tol": self.tol, "max_iter": self.max_iter,
-                "init": self.init, "init_scale": self.init_scale,
+                "init": self.init, "init_scale": self.init_scale, "warm_start": self.warm_start,
                 "seed": self.seed if self.seed is None or isinstance(self.seed, int) else "Generator"}
+
+    def reset(self) -> None:
+        """Forget the iterate kept for ``warm_start``: the next query starts from ``init``."""
+        self._last = None
 
     # -- to implement ---------------------------------------------------------------------------------
     def _fields(self, f, v, f_prev, y, t) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +218,14 @@ class _AMPBase(Denoiser):
         is_rev = revealed >= 0
         any_rev = bool(is_rev.any())
         rev_vals = self._values[np.maximum(revealed, 0)] if any_rev else None
-        f, v = self._start(B)
+        if self.warm_start and self._last is not None and self._last[0].shape == (B, n):
+            f, v, f_prev = (a.copy() for a in self._last)
+        else:
+            f, v = self._start(B)
+            f_prev = np.zeros_like(f)
         if any_rev:
             f = np.where(is_rev, rev_vals, f)
             v = np.where(is_rev, 0.0, v)
-        f_prev = np.zeros_like(f)
         r_out = np.zeros((B, n))
         g_out = np.zeros(B)
         residual = np.full(B, np.inf)
@@ -241,6 +261,8 @@ class _AMPBase(Denoiser):
             done = change < self.tol
             converged[active[done]] = True
             active = active[~done]
+        if self.warm_start:
+            self._last = (f, v, f_prev)
         mean, _ = self._scalar(r_out, g_out)
         marginals = None
         if isinstance(self.prior, DiscretePrior):
@@ -271,6 +293,7 @@ class AMPDenoiser(_AMPBase):
         (n,) or (B, n); see the module docstring.
     init_scale : size of the random part of the ``"random"`` start.
     seed : seed of the random start (drawn once at construction).
+    warm_start : start each query from the previous query's final iterate (module docstring).
 
     The iteration, its derivation, references and state evolution m <- F(m^(p-1)/Delta + t) (p = 2,
     Delta = 1/lam for spiked Wigner) are in the module docstring.
@@ -280,7 +303,7 @@ class AMPDenoiser(_AMPBase):
 
     def __init__(self, model: SpikedWigner | SpikedTensor, damping: float = 0.0, tol: float = 1e-8,
                  max_iter: int = 500, init: str | np.ndarray = "random", *, init_scale: float = 1e-3,
-                 seed: SeedLike = None):
+                 seed: SeedLike = None, warm_start: bool = False):
         if isinstance(model, SpikedWigner):
             self.p = 2
             self.Delta = 1.0 / model.lam if model.lam > 0 else math.inf
@@ -294,7 +317,7 @@ class AMPDenoiser(_AMPBase):
             raise TypeError(f"AMPDenoiser supports SpikedWigner and SpikedTensor models, got {type(model).__name__} "
                             "(use SKAMPDenoiser for SK, ExactDenoiser or BP for other models)")
         self.prior = model.prior
-        self._setup(model, damping, tol, max_iter, init, init_scale, seed)
+        self._setup(model, damping, tol, max_iter, init, init_scale, seed, warm_start)
         self._inv_delta = 0.0 if math.isinf(self.Delta) else 1.0 / self.Delta
         if isinstance(self.prior, DiscretePrior):
             mu = float(self.prior.weights @ self.prior.values)
@@ -358,11 +381,12 @@ class SKAMPDenoiser(_AMPBase):
     _init_modes = ("zero", "random")
 
     def __init__(self, model: SK, damping: float = 0.0, tol: float = 1e-8, max_iter: int = 500,
-                 init: str | np.ndarray = "zero", *, init_scale: float = 1e-3, seed: SeedLike = None):
+                 init: str | np.ndarray = "zero", *, init_scale: float = 1e-3, seed: SeedLike = None,
+                 warm_start: bool = False):
         if not isinstance(model, SK):
             raise TypeError(f"SKAMPDenoiser supports SK models, got {type(model).__name__}")
         self.prior = Rademacher()
-        self._setup(model, damping, tol, max_iter, init, init_scale, seed)
+        self._setup(model, damping, tol, max_iter, init, init_scale, seed, warm_start)
         self.beta = float(model.beta)
         self._J = np.asarray(model.couplings)
         self._h = self.beta * np.asarray(model.fields, dtype=float)

@@ -86,6 +86,10 @@ class Denoiser(ABC):
         """Name and settings of the denoiser (JSON-friendly)."""
         return {"name": type(self).__name__}
 
+    def reset(self) -> None:
+        """Forget any state carried from one query to the next (warm starts); drivers call it per run."""
+        return None
+
     # -- public API -------------------------------------------------------------------------------------
     @property
     def n_values(self) -> int:

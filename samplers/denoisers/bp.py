@@ -590,6 +590,10 @@ class BPDenoiser(Denoiser):
             self._n_messages = M * k
             self._msg_width = 2
 
+    def reset(self) -> None:
+        """Drop the messages kept for ``warm_start``: the next query starts from ``init``."""
+        self._last_messages = None
+
     def describe(self) -> dict:
         return {"name": "BPDenoiser", "damping": self.damping, "tol": self.tol, "max_iter": self.max_iter,
                 "init": self.init, "seed": seed_repr(self._seed), "warm_start": self.warm_start}

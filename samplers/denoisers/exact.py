@@ -13,11 +13,14 @@ Every term of the tilt is a sum of single-site terms, h[i, a] = y_i A[a] - t A[a
 y[i, a] - t / 2 (Potts), plus -inf for a revealed site i at a value a != r_i.  The enumeration table of
 ``model.exact()`` lists the K^n configurations in base-K order with site 0 the most significant digit, so
 a batch of log weights reshaped to (B, K^i, K, K^(n-1-i)) exposes site i on axis 2: the tilt of site i
-is a broadcast add along that axis and the marginal of site i is a sum over axes 1 and 3.  No
-(configurations × sites) table beyond the one ``exact()`` keeps is ever built.
+is a broadcast add along that axis and the marginal of site i is a sum over axes 1 and 3.  When the
+indicator table I[x, (i, a)] = 1[x_i = a] has at most 2^23 entries (64 MiB; e.g. n <= 17 Ising spins)
+both are instead matrix products through BLAS, tilt = h I^T and marginals = P I (about 3x faster at
+n = 8 with 4000 rows); a revealed value is imposed by counting the mismatches (1[h = -inf]) I^T > 0.
 
 Memory: a batch is processed in chunks of ``max(1, 2^22 // K^n)`` rows, so the working set is about
-2^22 doubles (32 MiB) plus one K^n table, for any batch size (K^n up to ``max_states`` = 2^20 by default).
+2^22 doubles (32 MiB) plus one K^n table (and the indicator table when used), for any batch size (K^n up
+to ``max_states`` = 2^20 by default).
 
 Free entropy.  ``free_entropy`` is the log normaliser *relative to the model's own* log Z, per variable:
 
@@ -30,7 +33,6 @@ so it is 0 at y = 0, t = 0 with nothing revealed (add ``distribution.log_Z / n``
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from spinglass.base import MAX_EXACT_STATES, Model, check_configurations_on_alphabet
 from spinglass.exact import ExactDistribution
@@ -39,6 +41,8 @@ from .base import Denoiser, DenoiserOutput
 
 #: Number of (row, configuration) log weights held at once; a batch is split into chunks of rows.
 _CHUNK_ELEMENTS = 1 << 22
+#: Largest indicator table (configurations × n K entries) kept for the BLAS path (64 MiB).
+_INDICATOR_ELEMENTS = 1 << 23
 
 
 class ExactDenoiser(Denoiser):
@@ -78,6 +82,12 @@ class ExactDenoiser(Denoiser):
         self._log_Z = float(self.distribution.log_Z)
         self._values = np.asarray(model.alphabet, dtype=float)
         self._n_states = k**n
+        # indicator table 1[x_i = a] of every configuration, (K^n, n K), when it is small enough for BLAS
+        self._indicator = None
+        if self._n_states * n * k <= _INDICATOR_ELEMENTS:
+            digits = (np.arange(self._n_states)[:, None] // k ** np.arange(n - 1, -1, -1)[None, :]) % k
+            self._indicator = (digits[:, :, None] == np.arange(k)[None, None, :]).reshape(self._n_states, n * k)
+            self._indicator = self._indicator.astype(float)
 
     def describe(self) -> dict:
         return {"name": "ExactDenoiser", "max_states": self.max_states, "n_states": self._n_states}
@@ -98,16 +108,30 @@ class ExactDenoiser(Denoiser):
         """Log normalisers (Bc,) and marginals (Bc, n, K) for the site terms h of a chunk of rows."""
         bc, n, k = h.shape
         s = self._n_states
-        logw = np.broadcast_to(self._log_weights, (bc, s)).copy()
-        for i in range(n):
-            view = logw.reshape(bc, k**i, k, k ** (n - 1 - i))
-            view += h[:, i, None, :, None]
-        with np.errstate(invalid="ignore"):
-            log_norm = logsumexp(logw, axis=1)
-        bad = ~np.isfinite(log_norm)
+        ind = self._indicator
+        if ind is not None:
+            # BLAS: tilt = h · 1[x_i = a] summed over (i, a); blocked values handled by a count of mismatches
+            blocked = np.isneginf(h)
+            logw = np.where(blocked, 0.0, h).reshape(bc, n * k) @ ind.T
+            logw += self._log_weights
+            if blocked.any():
+                hits = blocked.reshape(bc, n * k).astype(float) @ ind.T
+                logw[hits > 0.5] = -np.inf
+        else:
+            logw = np.broadcast_to(self._log_weights, (bc, s)).copy()
+            for i in range(n):
+                view = logw.reshape(bc, k**i, k, k ** (n - 1 - i))
+                view += h[:, i, None, :, None]
+        top = logw.max(axis=1)
+        bad = ~np.isfinite(top)
         if np.any(bad):
-            return log_norm, np.full((bc, n, k), np.nan)
-        prob = np.exp(logw - log_norm[:, None])
+            return np.where(bad, -np.inf, top), np.full((bc, n, k), np.nan)
+        prob = np.exp(logw - top[:, None])
+        z = prob.sum(axis=1)
+        prob /= z[:, None]
+        log_norm = top + np.log(z)
+        if ind is not None:
+            return log_norm, (prob @ ind).reshape(bc, n, k)
         marg = np.empty((bc, n, k))
         for i in range(n):
             marg[:, i, :] = prob.reshape(bc, k**i, k, k ** (n - 1 - i)).sum(axis=(1, 3))
