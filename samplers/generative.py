@@ -1,0 +1,218 @@
+r"""What the generative drivers (diffusion, flow, autoregressive) share: binding a denoiser to a model,
+asking it with checks and counters, rounding to the alphabet, and recording trajectories.
+
+A driver holds a *denoiser spec*: a ``Denoiser`` instance (bound to one model instance) or a callable
+``model -> Denoiser`` (a denoiser class such as ``AMPDenoiser``, or ``functools.partial(BPDenoiser,
+damping=0.3)``), so one sampler configuration can run over many instances in a sweep.  An instance is
+only accepted for the model it was built on (same object, or same ``fingerprint()``): a denoiser of the
+wrong size or instance would silently sample another distribution.
+
+Queries (``DenoiserClient.ask``) are checked: non-finite means or marginals raise ``FloatingPointError``
+naming the path time; the per-query ``NonConvergenceWarning`` of iterative denoisers is counted instead of
+repeated (``work["denoiser_unconverged"]``) and issued once per run.
+
+Rounding (``round_to_alphabet``): the sample is drawn from the denoiser's single-site marginals at the
+last path time, x_i ~ p_i independently ("sample", the default), or set to the most probable value
+("argmax").  At the end of the Gaussian path (large T) the tilted posterior is a product of near point
+masses, so both agree with probability 1 - O(e^{-c T}); continuous priors return the posterior mean.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from spinglass.base import Model
+
+from .denoisers.base import Denoiser, DenoiserOutput, NonConvergenceWarning
+
+ROUNDINGS = ("sample", "argmax")
+#: Trace entries that are the path grid (shared by all samples), not per-sample values.
+GRID_KEYS = ("t", "tau", "theta")
+
+
+def check_denoiser_spec(denoiser) -> None:
+    """TypeError unless ``denoiser`` is a Denoiser or a callable building one."""
+    if not isinstance(denoiser, Denoiser) and not callable(denoiser):
+        raise TypeError(f"denoiser must be a Denoiser or a callable model -> Denoiser, got {type(denoiser).__name__}")
+
+
+def bind_denoiser(denoiser, model: Model) -> Denoiser:
+    """The denoiser to use on ``model`` (module docstring): checked instance, or built from the factory."""
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+    if not isinstance(denoiser, Denoiser):
+        denoiser = denoiser(model)
+        if not isinstance(denoiser, Denoiser):
+            raise TypeError(f"the denoiser factory returned {type(denoiser).__name__}, not a Denoiser")
+    if denoiser.model is not model:
+        if denoiser.model.n != model.n:
+            raise ValueError(f"denoiser was built for a model with n = {denoiser.model.n}, "
+                             f"but the model has n = {model.n}")
+        if denoiser.model.fingerprint() != model.fingerprint():
+            raise ValueError(f"denoiser was built for another {denoiser.model.family} instance "
+                             "(fingerprints differ): pass the model it was built on, or a denoiser factory")
+    denoiser.reset()
+    return denoiser
+
+
+def denoiser_description(denoiser) -> dict:
+    """``describe()`` of a denoiser instance, or the name of a factory."""
+    if isinstance(denoiser, Denoiser):
+        return denoiser.describe()
+    func = getattr(denoiser, "func", denoiser)  # functools.partial
+    d = {"name": getattr(func, "__name__", type(func).__name__)}
+    kw = getattr(denoiser, "keywords", None)
+    if kw:
+        d.update({k: v for k, v in kw.items() if isinstance(v, int | float | str | bool)})
+    return d
+
+
+def check_rounding(rounding) -> str:
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"rounding must be one of {ROUNDINGS}, got {rounding!r}")
+    return rounding
+
+
+class DenoiserClient:
+    """Counts and checks the queries of one run (module docstring)."""
+
+    def __init__(self, denoiser: Denoiser):
+        self.denoiser = denoiser
+        self.calls = 0
+        self.rows = 0
+        self.iterations = 0
+        self.unconverged = 0
+        self.time = 0.0
+
+    def ask(self, *, y=None, t=0.0, revealed=None, where: str = "") -> DenoiserOutput:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonConvergenceWarning)
+            out = self.denoiser.posterior(y=y, t=t, revealed=revealed)
+        self.time += time.perf_counter() - start
+        self.calls += 1
+        self.rows += len(out.converged)
+        self.iterations += int(np.sum(out.iterations))
+        self.unconverged += int(np.sum(~np.asarray(out.converged)))
+        if not np.all(np.isfinite(out.mean)) or (out.marginals is not None and not np.all(np.isfinite(out.marginals))):
+            raise FloatingPointError(f"{type(self.denoiser).__name__} returned non-finite values {where}")
+        return out
+
+    def work(self) -> dict[str, float]:
+        return {"denoiser_calls": self.calls, "denoiser_rows": self.rows, "denoiser_iterations": self.iterations,
+                "denoiser_unconverged": self.unconverged, "denoiser_time": self.time}
+
+    def warn_if_unconverged(self, sampler: str) -> None:
+        if self.unconverged:
+            warnings.warn(f"{sampler}: {self.unconverged} of {self.rows} denoiser queries did not converge "
+                          "(Samples.work['denoiser_unconverged'])", NonConvergenceWarning, stacklevel=3)
+
+
+def round_to_alphabet(model: Model, out: DenoiserOutput, rounding: str, rng: np.random.Generator) -> np.ndarray:
+    """Samples (B, n) on the model's alphabet from the final denoiser output (module docstring)."""
+    if model.alphabet is None or out.marginals is None:
+        return np.asarray(out.mean, dtype=float)
+    p = np.asarray(out.marginals, dtype=float)
+    if rounding == "argmax":
+        idx = np.argmax(p, axis=-1)
+    else:
+        idx = categorical(p, rng)
+    values = np.asarray(model.alphabet)
+    return values[idx]
+
+
+def categorical(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw per row of the probability tables p (..., K) (inverse CDF; rows need not be normalised)."""
+    c = np.cumsum(p, axis=-1)
+    u = rng.random(p.shape[:-1] + (1,)) * c[..., -1:]
+    idx = np.sum(c <= u, axis=-1)
+    return np.minimum(idx, p.shape[-1] - 1)
+
+
+class Trajectory:
+    """Path time, self-overlap q = <m, m>/n and overlap <m, x*>/n of the denoiser output, per sample.
+
+    For Potts models m is the (n, q) one-hot mean and x* the one-hot planted colouring, so the overlap is
+    the raw (not colour-permutation invariant) fraction sum_i m_i(x*_i) / n and q = sum_{i,c} m_ic^2 / n.
+    ``jump_t`` / ``jump_size``: where along the path q rose most in one step, per sample (a jump of the
+    denoiser, e.g. when the algorithmic branch reaches a spinodal).
+    """
+
+    def __init__(self, model: Model, enabled: bool):
+        self.enabled = enabled
+        self.n = model.n
+        self.t: list[float] = []
+        self.q: list[np.ndarray] = []
+        self.ov: list[np.ndarray] = []
+        planted = model.planted
+        self.one_hot = getattr(model, "q", None) is not None
+        if planted is None:
+            self.planted = None
+        elif self.one_hot:
+            self.planted = np.eye(int(model.q))[np.asarray(planted, dtype=np.int64)]
+        else:
+            self.planted = np.asarray(planted, dtype=float)
+
+    def record(self, t: float, mean: np.ndarray) -> None:
+        if not self.enabled:
+            return
+        flat = mean.reshape(mean.shape[0], -1)
+        self.t.append(float(t))
+        self.q.append(np.einsum("bi,bi->b", flat, flat) / self.n)
+        if self.planted is not None:
+            self.ov.append(flat @ self.planted.ravel() / self.n)
+
+    def as_trace(self, key: str = "t") -> dict[str, np.ndarray]:
+        if not self.enabled or not self.t:
+            return {}
+        q = np.stack(self.q, axis=1)
+        out = {key: np.asarray(self.t), "self_overlap": q}
+        if self.ov:
+            out["overlap_planted"] = np.stack(self.ov, axis=1)
+        if q.shape[1] > 1:
+            steps = np.diff(q, axis=1)
+            k = np.argmax(steps, axis=1)
+            out["jump_t"] = np.asarray(self.t)[k + 1]
+            out["jump_size"] = steps[np.arange(q.shape[0]), k]
+        return out
+
+
+def site_shape(denoiser: Denoiser) -> tuple[int, ...]:
+    """Shape of one variable block in the Gaussian channel: (n,), or (n, q) for one-hot Potts variables."""
+    n = denoiser.model.n
+    return (n, denoiser.n_values) if denoiser.one_hot else (n,)
+
+
+def merge_traces(traces: list[dict]) -> dict:
+    """Concatenate per-batch trajectory traces along the sample axis (the time grid is shared)."""
+    traces = [tr for tr in traces if tr]
+    if not traces:
+        return {}
+    out = {}
+    for name in traces[0]:
+        if name in GRID_KEYS:
+            out[name] = traces[0][name]
+        else:
+            out[name] = np.concatenate([tr[name] for tr in traces], axis=0)
+    return out
+
+
+def check_n_samples(n_samples) -> int:
+    from spinglass._validate import check_int
+
+    return check_int("n_samples", n_samples, minimum=1)
+
+
+def check_batch_size(batch_size, n_samples: int) -> int:
+    from spinglass._validate import check_int
+
+    if batch_size is None:
+        return n_samples
+    return min(check_int("batch_size", batch_size, minimum=1), n_samples)
+
+
+__all__ = ["bind_denoiser", "check_denoiser_spec", "denoiser_description", "check_rounding", "DenoiserClient",
+           "round_to_alphabet", "categorical", "Trajectory", "ROUNDINGS", "site_shape", "merge_traces"]
