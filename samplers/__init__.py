@@ -3,6 +3,7 @@
 from .autoregressive import Autoregressive
 from .diffusion import StochasticLocalization
 from .flow import StochasticInterpolant
+from .langevin import MALA, Langevin, LangevinState
 from .mcmc import HeatBath, MCMCState, Metropolis, ParallelTempering
 from .samples import Samples
 from .schedules import (
@@ -15,4 +16,4 @@ from .schedules import (
 
 __all__ = ["HeatBath", "MCMCState", "Metropolis", "ParallelTempering", "Samples", "StochasticLocalization",
            "StochasticInterpolant", "Autoregressive", "UniformSchedule", "GeometricSchedule", "AdaptiveSchedule",
-           "LinearInterpolant", "TrigonometricInterpolant"]
+           "LinearInterpolant", "TrigonometricInterpolant", "Langevin", "MALA", "LangevinState"]
