@@ -170,6 +170,22 @@ def energy_per_variable(model, x) -> np.ndarray:
     return np.asarray(model.energy(x), dtype=float) / model.n
 
 
+def energy_nishimori_gap(model, x) -> float:
+    r"""Mean energy per variable of the samples minus that of the planted configuration.
+
+    gap = mean_a E(x_a)/N - E(x*)/N.  For a Bayes-optimal posterior (the model at its Nishimori point,
+    beta = 1 for the spiked models) x* is itself distributed as a posterior sample given the data, so
+    E_x~posterior[E(x)] = E[E(x*)] and exact samples have gap ≈ 0 up to O(N^-1/2) instance fluctuations.
+    Unlike the overlap form (``nishimori_gap``), it also detects samplers whose samples are mutually
+    uncorrelated *and* uncorrelated with x* (both overlaps ≈ 0) while the posterior is informative:
+    such samples sit at the wrong energy.  Raises ``ValueError`` when the model has no planted configuration.
+    """
+    _check_model(model)
+    if getattr(model, "planted", None) is None:
+        raise ValueError(f"model ({type(model).__name__}) has no planted configuration (model.planted is None)")
+    return float(np.mean(energy_per_variable(model, x)) - energy_per_variable(model, model.planted))
+
+
 def magnetization(x) -> np.ndarray:
     """Magnetisation m(x) = (1/N) sum_i x_i, the mean over the last axis of ``x`` (shape (..., N))."""
     return _real_array("x", x).mean(axis=-1)
