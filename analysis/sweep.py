@@ -111,7 +111,7 @@ def expand(spec: SweepSpec) -> list[Task]:
             for s in spec.samplers:
                 for v in s.variants:
                     tasks.append(Task(spec.family, point, seed, s.label, s.name, dict(v.settings), dict(v.run),
-                                      spec.metrics))
+                                      s.metrics or spec.metrics))
     return tasks
 
 

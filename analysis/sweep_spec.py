@@ -6,7 +6,7 @@ one independent task that records a list of metrics.  Its specification is a TOM
     name = "ising2d"                       # optional; default: the file's stem
     output = "results/ising2d.parquet"     # optional; default results/<name>.parquet (relative to the cwd)
     seeds = [0, 1, 2]                      # instance seeds: a list of ints >= 0, or {start, stop, num}
-    metrics = ["energy", "abs_magnetization", "tau_int_energy", "wall_time"]   # or "all"
+    metrics = ["energy", "abs_magnetization", "tau_int_energy", "wall_time"]   # or "all": per sampler, what applies
 
     [model]                                # the family and its fixed parameters
     family = "EdwardsAnderson"
@@ -48,6 +48,7 @@ tensor, PHYSICS.md §1).  The name given is the name recorded in the results.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import math
@@ -182,7 +183,7 @@ def _prior_states(p: dict) -> int | None:
 
 
 def _spiked_capabilities(p: dict) -> frozenset[str]:
-    return frozenset({"planted", "scalar"} | ({"discrete"} if p["prior"] != "gaussian" else set()))
+    return frozenset({"planted", "scalar"} | ({"discrete"} if p["prior"] != "gaussian" else {"continuous"}))
 
 
 _N = Param(int, minimum=2)
@@ -411,6 +412,13 @@ for _metric in (
     Metric("tv_exact", lambda i: _m.empirical_tv(i.model.exact(), i.samples.x),
            "total-variation distance between the samples' empirical law and the exact law (small n)",
            frozenset({"enumerable"}), in_all=False),
+    Metric("energy_gap", lambda i: _m.energy_nishimori_gap(i.model, i.samples.x),
+           "mean energy per variable of the samples minus that of the planted configuration (Nishimori: ~0)",
+           frozenset({"planted"})),
+    Metric("denoiser_calls", lambda i: float(i.samples.work["denoiser_calls"]),
+           "denoiser queries of a generative sampler", frozenset({"denoiser"})),
+    Metric("denoiser_iterations", lambda i: float(i.samples.work["denoiser_iterations"]),
+           "AMP / BP iterations summed over the queries' rows", frozenset({"denoiser"})),
     Metric("wall_time", lambda i: float(i.samples.wall_time), "sampling wall time in seconds"),
     Metric("updates", lambda i: float(i.samples.work["attempted_updates"]),
            "attempted single-site updates (all chains and replicas)", frozenset({"updates"})),
@@ -426,6 +434,8 @@ CAPABILITY_TEXT = {
     "acceptance": "acceptance statistics (an MCMC sampler)",
     "updates": "single-site update counts (an MCMC sampler)",
     "chains": "independent chains",
+    "continuous": "a continuous prior (Langevin / MALA)",
+    "denoiser": "denoiser work counters (a generative sampler)",
 }
 
 
@@ -442,11 +452,16 @@ class SamplerVariant:
 
 @dataclass(frozen=True)
 class SamplerSpec:
-    """A ``[[samplers]]`` entry: registry ``name``, display ``label`` and its expanded variants."""
+    """A ``[[samplers]]`` entry: registry ``name``, display ``label`` and its expanded variants.
+
+    ``metrics``: the metrics this sampler's tasks record when the spec says ``metrics = "all"`` (each
+    sampler records what applies to it); empty when the spec lists its metrics explicitly.
+    """
 
     name: str
     label: str
     variants: tuple[SamplerVariant, ...]
+    metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -520,7 +535,7 @@ def _parse(data: Mapping[str, Any], default_name: str, source: str) -> SweepSpec
     metrics = _parse_metric_names(data.get("metrics", REQUIRED))
     samplers = _parse_samplers(data.get("samplers", REQUIRED))
     points = list(_points(MODELS[family], fixed, grid))
-    metrics = _check_requirements(family, points, samplers, metrics)
+    metrics, samplers = _check_requirements(family, points, samplers, metrics)
     return SweepSpec(name=name, family=family, fixed=fixed, grid=grid, seeds=seeds, samplers=samplers,
                      metrics=metrics, output=output, source=source)
 
@@ -767,19 +782,27 @@ def _variant_ok(metric: Metric, variant: SamplerVariant) -> bool:
 
 
 def _check_requirements(family_name: str, points: list[dict], samplers: tuple[SamplerSpec, ...],
-                        metrics: tuple[str, ...]) -> tuple[str, ...]:
-    """Check every sampler and metric against every model point; resolve ``"all"``; return the metrics."""
+                        metrics: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[SamplerSpec, ...]]:
+    """Check every sampler and metric against every model point; resolve ``"all"`` per sampler.
+
+    Returns the spec's metrics (for ``"all"``: the union, in registry order) and the samplers (for
+    ``"all"``: each with the metrics that apply to every model point for it).
+    """
     family = MODELS[family_name]
     caps_seen = [family.all_capabilities(p) for p in points]
     if metrics == ("all",):
-        ok = set(METRICS)
-        for s in samplers:
+        resolved = []
+        for i, s in enumerate(samplers):
+            ok = set(METRICS)
             for p in points:
                 ok &= set(applicable_metrics(family_name, p, s.name))
-        ok = {m for m in ok if all(_variant_ok(METRICS[m], v) for s in samplers for v in s.variants)}
-        metrics = tuple(m for m in METRICS if m in ok)
-        if not metrics:
-            raise SpecError("metrics: \"all\" leaves no metric that every model point and sampler supports, got 'all'")
+            ok = {m for m in ok if all(_variant_ok(METRICS[m], v) for v in s.variants)}
+            if not ok:
+                raise SpecError(f"metrics: \"all\" leaves no metric that every model point supports with "
+                                f"{s.name} (samplers[{i}]), got 'all'")
+            resolved.append(dataclasses.replace(s, metrics=tuple(m for m in METRICS if m in ok)))
+        samplers = tuple(resolved)
+        metrics = tuple(m for m in METRICS if any(m in s.metrics for s in samplers))
     for i, s in enumerate(samplers):
         kind = SAMPLERS[s.name]
         for p, caps in zip(points, caps_seen, strict=True):
@@ -788,7 +811,7 @@ def _check_requirements(family_name: str, points: list[dict], samplers: tuple[Sa
                 need = CAPABILITY_TEXT.get(min(missing), min(missing))
                 raise SpecError(f"samplers[{i}].name: {s.name} needs {need}, which {family_name} "
                                 f"{_point_text(p)} lacks, got {_show(s.name)}")
-        for name in metrics:
+        for name in s.metrics or metrics:
             metric = METRICS[name]
             for p, caps in zip(points, caps_seen, strict=True):
                 missing = metric.requires - caps - kind.provides
@@ -804,8 +827,12 @@ def _check_requirements(family_name: str, points: list[dict], samplers: tuple[Sa
                                     f"chains, got {v.run['n_chains']}")
                 if "trace" in metric.requires and "burn_in" in v.run:
                     _check_trace_window(f"samplers[{i}]", v)
-    return metrics
+    return metrics, samplers
 
 
 def _point_text(point: dict) -> str:
     return "(" + ", ".join(f"{k}={v!r}" for k, v in point.items()) + ")"
+
+
+# the generative and Langevin samplers register themselves (they need the classes above)
+from . import sweep_samplers  # noqa: E402, F401

@@ -1,0 +1,131 @@
+r"""The generative and Langevin samplers as sweep entries (``[[samplers]]`` tables of a TOML spec).
+
+Registered in ``analysis.sweep_spec.SAMPLERS`` on import (``sweep_spec`` imports this module):
+
+* ``StochasticLocalization``: settings ``schedule`` ("geometric" | "uniform" | "adaptive"), ``T``,
+  ``n_steps``, ``rounding``, ``batch_size`` and the denoiser settings below.
+* ``StochasticInterpolant``: ``interpolant`` ("linear" | "trigonometric"), ``method`` ("ode" | "sde"),
+  ``integrator`` ("euler" | "heun" | "rk4"), ``n_steps``, ``T``, ``diffusion``, ``rounding``,
+  ``batch_size`` and the denoiser settings.
+* ``Autoregressive``: ``reveal_per_step``, ``batch_size`` and the denoiser settings (random order).
+* ``Langevin`` / ``MALA``: their constructor settings (``step``, ``n_steps``, ``thin``, ``burn_in``,
+  ``trace_every``, ``constraint``; MALA also ``adapt``, ``target_accept``, ``adapt_rate``), run settings
+  ``n_chains`` and ``init`` ("random" | "planted"); continuous-prior models only.
+
+Denoiser settings (flat, so that each becomes a column of the results table): ``denoiser`` = "auto"
+(default: AMP for spiked Wigner / tensor, SK-AMP for SK, BP for colouring / NAE-SAT, exact enumeration
+otherwise), "exact", "amp" or "bp"; ``denoiser_tol``, ``denoiser_max_iter``, ``denoiser_damping`` and
+``warm_start`` (AMP / BP; default true along a path) are passed to the iterative denoisers.
+
+Example::
+
+    [[samplers]]
+    name = "StochasticLocalization"
+    n_samples = 8
+    n_steps = 60
+    denoiser = "amp"
+    denoiser_tol = 1e-5
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+
+from samplers import MALA, Autoregressive, Langevin, StochasticInterpolant, StochasticLocalization
+from samplers.denoisers import AMPDenoiser, BPDenoiser, ExactDenoiser, SKAMPDenoiser
+from spinglass.base import Model
+from spinglass.mean_field import SK
+from spinglass.sparse import NAESATModel, PottsModel
+from spinglass.spiked import SpikedTensor, SpikedWigner
+
+from .sweep_spec import OPTIONAL, Param, SamplerKind, register_sampler
+
+DENOISERS = ("auto", "exact", "amp", "bp")
+DENOISER_SETTINGS = ("denoiser", "denoiser_tol", "denoiser_max_iter", "denoiser_damping", "warm_start")
+
+
+def _check_denoiser_settings(s: dict) -> dict:
+    out = {"denoiser": Param(str, "auto", choices=DENOISERS).check("denoiser", s.get("denoiser", "auto")),
+           "warm_start": Param(bool).check("warm_start", s.get("warm_start", True))}
+    for key, param in (("denoiser_tol", Param(float, minimum=0.0, strict=True)),
+                       ("denoiser_max_iter", Param(int, minimum=1)),
+                       ("denoiser_damping", Param(float, minimum=0.0, maximum=0.999))):
+        if key in s:
+            out[key] = param.check(key, s[key])
+    return out
+
+
+def make_denoiser(model: Model, settings: dict):
+    """The denoiser named by ``settings["denoiser"]`` (module docstring) for ``model``."""
+    name = settings.get("denoiser", "auto")
+    iterative = {"warm_start": settings.get("warm_start", True)}
+    for key, arg in (("denoiser_tol", "tol"), ("denoiser_max_iter", "max_iter"), ("denoiser_damping", "damping")):
+        if key in settings:
+            iterative[arg] = settings[key]
+    if name == "auto":
+        if isinstance(model, SpikedWigner | SpikedTensor):
+            name = "amp"
+        elif isinstance(model, SK):
+            name = "sk_amp"
+        elif isinstance(model, PottsModel | NAESATModel):
+            name = "bp"
+        else:
+            name = "exact"
+    if name == "exact":
+        return ExactDenoiser(model)
+    if name == "bp":
+        return BPDenoiser(model, seed=0, **iterative)
+    if name == "sk_amp" or (name == "amp" and isinstance(model, SK)):
+        return SKAMPDenoiser(model, seed=0, **iterative)
+    return AMPDenoiser(model, seed=0, **iterative)
+
+
+@dataclass
+class _Entry:
+    """A built sweep sampler: the driver and the settings that rebuild it."""
+
+    sampler: object
+    settings: dict
+
+
+def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozenset()) -> SamplerKind:
+    def build(s: dict) -> _Entry:
+        s = dict(s)
+        unknown = set(s) - set(names) - set(DENOISER_SETTINGS)
+        if unknown:
+            raise ValueError(f"unknown setting(s) {sorted(unknown)} of {cls.__name__}")
+        den = _check_denoiser_settings(s)
+        own = {k: v for k, v in s.items() if k not in DENOISER_SETTINGS}
+        sampler = cls(functools.partial(make_denoiser, settings=den), **own)
+        return _Entry(sampler, {**own, **den})
+
+    return SamplerKind(cls.__name__, build=build, settings_of=lambda e: dict(e.settings),
+                       setting_names=(*names, *DENOISER_SETTINGS),
+                       run=lambda e, model, run, seed: e.sampler.sample(model, run["n_samples"], seed=seed),
+                       provides=frozenset({"denoiser"}), requires=requires)
+
+
+def _langevin_kind(cls) -> SamplerKind:
+    names = tuple(inspect.signature(cls).parameters)
+
+    def run(e: _Entry, model, run, seed):
+        return e.sampler.sample(model, run["n_samples"], seed=seed, n_chains=run.get("n_chains", run["n_samples"]),
+                                init=run.get("init", "random"))
+
+    return SamplerKind(cls.__name__, build=lambda s: _Entry(cls(**s), dict(s)), settings_of=lambda e: dict(e.settings),
+                       setting_names=names, run=run,
+                       run_params={"n_chains": Param(int, OPTIONAL, minimum=1),
+                                   "init": Param(str, OPTIONAL, choices=("random", "planted"))},
+                       provides=frozenset({"acceptance"}), requires=frozenset({"continuous"}))
+
+
+register_sampler(_driver_kind(StochasticLocalization, ("schedule", "T", "n_steps", "rounding", "batch_size")))
+register_sampler(_driver_kind(StochasticInterpolant, ("interpolant", "method", "integrator", "n_steps", "T",
+                                                      "diffusion", "rounding", "batch_size")))
+register_sampler(_driver_kind(Autoregressive, ("reveal_per_step", "batch_size"), requires=frozenset({"discrete"})))
+register_sampler(_langevin_kind(Langevin))
+register_sampler(_langevin_kind(MALA))
+
+__all__ = ["make_denoiser", "DENOISERS", "DENOISER_SETTINGS"]
