@@ -1,42 +1,60 @@
-"""MCMC throughput benchmarks: single-site updates per second, single core.
+"""Benchmark suite: sampler throughput beside peers and hardware bounds, target ratios, scaling in N.
 
-Usage: ``python benchmarks/run.py [--quick] [--out benchmarks/results.json]``.  Each figure is the median
-over repeats of (attempted single-site updates) / (wall time of the sweeping, compilation excluded).
-Prints a table and writes JSON with the machine description.  Speed is never asserted in tests.
+Usage: ``python benchmarks/run.py [--quick] [--repeats 3] [--out benchmarks/results.json]``.
+
+Sections (every figure is the median over ``repeats`` runs, single core unless said otherwise, compilation
+excluded; speed is never asserted in tests):
+
+* ``mcmc``: attempted single-site updates per second of Metropolis / heat bath / parallel tempering on
+  every model family (``updates_per_s``).
+* ``peers``: dwave-neal's simulated annealing (if installed: ``pip install -e ".[bench]"``) on the same
+  2D lattice and sparse random graph, a naive numpy checkerboard Metropolis, a BLAS matvec and the
+  measured memory-copy bandwidth (``benchmarks/peers.py``).
+* ``ratios``: the issue's targets, each with the measured value and whether it is met:
+  Metropolis / neal >= 3 on the lattice and on the sparse graph; dense SK local-field updates >= 60% of
+  the copy bandwidth (bytes streamed from memory per accepted flip: the coupling row, 8 N bytes; the
+  field vector, 8 N bytes, stays in cache; N = 4000 so that J, 128 MB, does not); parallel tempering
+  >= 80% of Metropolis on the same instance; one AMP iteration <= 1.3 matvecs; AMP float32 >= 1.8x
+  float64 (not implemented yet: reported as such); BP >= 40 M directed messages / s on planted
+  colouring n = 10^5; one stochastic-localisation sample of spiked Wigner N = 4000 in < 2 s.
+* ``chains``: Metropolis updates / s against the number of chains run at once.
+* ``scaling``: cost against N for an MCMC sweep, an AMP iteration, a BP sweep and a stochastic-
+  localisation sample, with the fitted exponent of cost ~ N^a (least squares in log-log), plotted to
+  ``benchmarks/scaling.png``.
+
+Writes one JSON file with the machine description and every row, and prints the tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import math
 import os
 import platform
 import statistics
+import sys
 import time
+import warnings
 from pathlib import Path
 
-import numba
+# single-core BLAS (set before numpy loads it), so that every figure is a single-core figure
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import spinglass as sg
-from samplers import HeatBath, Metropolis, ParallelTempering
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def _cases(quick: bool):
-    L = 128 if quick else 256
-    n_col = 20_000 if quick else 100_000
-    yield f"EA 2D ±1 L={L} Metropolis", sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0), Metropolis, {}
-    yield f"EA 2D ±1 L={L} HeatBath", sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0), HeatBath, {}
-    yield (f"PlantedColoring q=5 c=5 n={n_col} beta=2 Metropolis",
-           sg.PlantedColoring(n_col, 5, 5.0, beta=2.0, seed=0), Metropolis, {})
-    yield (f"PlantedColoring q=5 c=5 n={n_col} beta=inf Metropolis",
-           sg.PlantedColoring(n_col, 5, 5.0, seed=0), Metropolis, {"init": "planted"})
-    yield "SK dense n=2000 beta=0.5 Metropolis", sg.SK(2000, 0.5, seed=0), Metropolis, {}
-    yield ("SpikedWigner sparse rho=0.1 n=2000 Metropolis",
-           sg.SpikedWigner(2000, 2.0, sg.SparseRademacher(0.1), seed=0), Metropolis, {})
-    yield "PlantedNAESAT k=5 alpha=3 n=50000 beta=2 Metropolis", \
-        sg.PlantedNAESAT(50_000, 5, 3.0, beta=2.0, seed=0), Metropolis, {}
-    yield f"EA 2D ±1 L={L // 2} ParallelTempering (8 temps)", \
-        sg.EdwardsAnderson((L // 2, L // 2), "pm1", beta=1.0, seed=0), ParallelTempering, {"n_temps": 8}
+import peers  # noqa: E402
+
+import spinglass as sg  # noqa: E402
+from samplers import GeometricSchedule, HeatBath, Metropolis, ParallelTempering, StochasticLocalization  # noqa: E402
+from samplers.denoisers import AMPDenoiser, BPDenoiser, NonConvergenceWarning  # noqa: E402
+from spinglass.scalar import PairwiseModel  # noqa: E402
 
 
 def _cpu_model() -> str:
@@ -49,32 +67,291 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller instances")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
-    args = parser.parse_args()
-    numba.set_num_threads(1)
+def _median(values) -> float:
+    return float(statistics.median(values))
+
+
+def mcmc_rate(model, cls, repeats: int, init="random", n_chains: int = 1, total_updates: float = 2e7,
+              **extra) -> tuple[float, float, float]:
+    """(median attempted updates / s, acceptance, accepted flips / s) of ``cls`` on ``model``."""
+    per_sweep = model.n * n_chains * (extra.get("n_temps", 1))
+    sweeps = max(2, int(total_updates / per_sweep))
+    sampler = cls(sweeps=sweeps, **extra)
+    sampler.sample(model, n_chains, seed=0, init=init, n_chains=n_chains)
+    rates, acc = [], 0.0
+    for r in range(repeats):
+        res = sampler.sample(model, n_chains, seed=r, init=init, n_chains=n_chains)
+        rates.append(res.work["attempted_updates"] / res.wall_time)
+        acc = float(res.acceptance["mean"])
+    rate = _median(rates)
+    return rate, acc, rate * acc
+
+
+def random_regular_ising(n: int, d: int = 3, beta: float = 0.5, seed: int = 0) -> PairwiseModel:
+    """±J Ising model on a random d-regular graph (the sparse-graph benchmark instance)."""
+    import networkx as nx
+
+    g = nx.random_regular_graph(d, n, seed=seed)
+    rng = np.random.default_rng(seed)
+    edges = np.array(g.edges(), dtype=np.int64)
+    w = rng.choice([-1.0, 1.0], size=len(edges))
+    J = sp.coo_matrix((np.r_[w, w], (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])), (n, n))
+    return PairwiseModel(J.tocsr(), beta=beta, counting=True)
+
+
+def section_mcmc(quick: bool, repeats: int) -> list[dict]:
+    L = 128 if quick else 256
+    n_col = 20_000 if quick else 100_000
+    cases = [
+        (f"EA 2D ±1 L={L}", sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0), Metropolis, {}),
+        (f"EA 2D ±1 L={L}", sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0), HeatBath, {}),
+        (f"PlantedColoring q=5 c=5 n={n_col} beta=2", sg.PlantedColoring(n_col, 5, 5.0, beta=2.0, seed=0),
+         Metropolis, {}),
+        (f"PlantedColoring q=5 c=5 n={n_col} beta=inf", sg.PlantedColoring(n_col, 5, 5.0, seed=0), Metropolis,
+         {"init": "planted"}),
+        ("SK dense n=2000 beta=0.5", sg.SK(2000, 0.5, seed=0), Metropolis, {}),
+        ("SpikedWigner sparse rho=0.1 n=2000", sg.SpikedWigner(2000, 2.0, sg.SparseRademacher(0.1), seed=0),
+         Metropolis, {}),
+        ("PlantedNAESAT k=5 alpha=3 n=50000 beta=2", sg.PlantedNAESAT(50_000, 5, 3.0, beta=2.0, seed=0),
+         Metropolis, {}),
+        (f"EA 2D ±1 L={L // 2} beta=1 (8 temps)", sg.EdwardsAnderson((L // 2, L // 2), "pm1", beta=1.0, seed=0),
+         ParallelTempering, {"n_temps": 8}),
+    ]
     rows = []
-    for name, model, cls, extra in _cases(args.quick):
+    for name, model, cls, extra in cases:
         init = extra.pop("init", "random")
-        sweeps = max(2, int(2e7 / model.n)) if cls is not ParallelTempering else max(2, int(2e7 / model.n / 8))
-        sampler = cls(sweeps=sweeps, **extra)
-        sampler.sample(model, 1, seed=0, init=init)  # compile / load cache
-        rates = []
-        for r in range(args.repeats):
-            res = sampler.sample(model, 1, seed=r, init=init)
-            rates.append(res.work["attempted_updates"] / res.wall_time)
-        rows.append({"benchmark": name, "n": model.n, "sweeps": sweeps, "updates_per_s": statistics.median(rates),
-                     "repeats": args.repeats, "acceptance": res.acceptance["mean"]})
-        print(f"{name:<55} {statistics.median(rates) / 1e6:8.1f} M updates/s  (acc {res.acceptance['mean']:.3f})",
-              flush=True)
+        rate, acc, _ = mcmc_rate(model, cls, repeats, init=init, **extra)
+        rows.append({"section": "mcmc", "benchmark": f"{name} {cls.__name__}", "n": model.n,
+                     "value": rate, "unit": "updates/s", "acceptance": acc})
+    return rows
+
+
+def section_peers_and_ratios(quick: bool, repeats: int) -> tuple[list[dict], list[dict]]:
+    rows, ratios = [], []
+    L = 128 if quick else 256
+    n_sparse = 20_000 if quick else 100_000
+    lattice = sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0)
+    sparse = random_regular_ising(n_sparse, 3, beta=0.5, seed=0)
+    neal_sweeps = 100 if quick else 300
+
+    def ratio(name, value, target, direction=">=", note=""):
+        met = None if value is None or math.isnan(value) else (value >= target if direction == ">=" else
+                                                               value <= target)
+        ratios.append({"ratio": name, "value": value, "target": f"{direction} {target:g}", "met": met, "note": note})
+
+    # Metropolis vs neal and the numpy baseline
+    for label, model in (("2D lattice", lattice), ("random 3-regular", sparse)):
+        ours, acc, _ = mcmc_rate(model, Metropolis, repeats)
+        theirs = peers.neal_updates_per_s(model.couplings, 0.5, neal_sweeps, repeats)
+        rows.append({"section": "peers", "benchmark": f"Metropolis {label} n={model.n}", "n": model.n, "value": ours,
+                     "unit": "updates/s", "acceptance": acc})
+        rows.append({"section": "peers", "benchmark": f"dwave-neal {label} n={model.n}", "n": model.n,
+                     "value": theirs if theirs is not None else math.nan, "unit": "updates/s",
+                     "note": "" if theirs is not None else "dwave-neal not installed"})
+        ratio(f"Metropolis / dwave-neal, {label}", ours / theirs if theirs else math.nan, 3.0,
+              note="" if theirs else "install dwave-neal")
+    naive = peers.numpy_metropolis_updates_per_s(L, 0.5, 20 if quick else 50)
+    ours_lattice = next(r["value"] for r in rows if r["benchmark"].startswith("Metropolis 2D"))
+    rows.append({"section": "peers", "benchmark": f"numpy checkerboard Metropolis L={L}", "n": L * L, "value": naive,
+                 "unit": "updates/s"})
+    ratio("Metropolis / numpy checkerboard", ours_lattice / naive, 1.0, note="naive baseline, informational")
+
+    # dense SK against the memory bandwidth
+    bw = peers.copy_bandwidth(1 << 27 if quick else 1 << 28)
+    rows.append({"section": "peers", "benchmark": "memory copy bandwidth", "n": 0, "value": bw, "unit": "B/s"})
+    n_sk = 2000 if quick else 4000
+    sk = sg.SK(n_sk, 0.5, seed=0)
+    _, acc, flips = mcmc_rate(sk, Metropolis, repeats, total_updates=4e6)
+    achieved = flips * 8.0 * n_sk  # the coupling row streamed from memory per accepted flip
+    rows.append({"section": "peers", "benchmark": f"SK dense n={n_sk} local-field traffic", "n": n_sk,
+                 "value": achieved, "unit": "B/s", "acceptance": acc})
+    ratio("SK local-field update / copy bandwidth", achieved / bw, 0.6)
+
+    # tempering vs Metropolis on the same instance
+    pt_model = sg.EdwardsAnderson((L // 2, L // 2), "pm1", beta=1.0, seed=0)
+    plain, _, _ = mcmc_rate(pt_model, Metropolis, repeats)
+    pt, _, _ = mcmc_rate(pt_model, ParallelTempering, repeats, n_temps=8)
+    ratio("ParallelTempering / Metropolis (EA, beta=1)", pt / plain, 0.8)
+
+    # one AMP iteration vs one matvec
+    n_amp = 2000 if quick else 4000
+    wig = sg.SpikedWigner(n_amp, 2.0, sg.Rademacher(), seed=0)
+    amp = AMPDenoiser(wig, max_iter=30, tol=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonConvergenceWarning)
+        t_amp = peers._median_time(amp.posterior, repeats) / 30
+    t_mv = peers.matvec_seconds(n_amp)
+    t_mv32 = peers.matvec_seconds(n_amp, np.float32)
+    rows += [{"section": "peers", "benchmark": f"BLAS matvec float64 n={n_amp}", "n": n_amp, "value": t_mv,
+              "unit": "s"},
+             {"section": "peers", "benchmark": f"BLAS matvec float32 n={n_amp}", "n": n_amp, "value": t_mv32,
+              "unit": "s"},
+             {"section": "peers", "benchmark": f"AMP iteration n={n_amp}", "n": n_amp, "value": t_amp, "unit": "s"}]
+    ratio("AMP iteration / matvec", t_amp / t_mv, 1.3, "<=")
+    ratio("AMP float32 speed-up over float64", math.nan, 1.8,
+          note=f"AMP runs in float64 only; a float32 matvec is {t_mv / t_mv32:.2f}x faster here")
+
+    # BP messages per second
+    n_bp = 20_000 if quick else 100_000
+    col = sg.PlantedColoring(n_bp, 5, 5.0, seed=0)
+    bp = BPDenoiser(col, max_iter=10, tol=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonConvergenceWarning)
+        t_bp = peers._median_time(bp.posterior, repeats) / 10
+    msgs = col.adjacency.nnz / t_bp
+    rows.append({"section": "peers", "benchmark": f"BP planted colouring q=5 c=5 n={n_bp}", "n": n_bp, "value": msgs,
+                 "unit": "messages/s"})
+    ratio("BP directed messages / s (M)", msgs / 1e6, 40.0)
+
+    # one stochastic-localisation sample at N = 4000
+    n_sl = 2000 if quick else 4000
+    t_sl = sl_sample_seconds(n_sl, repeats=1 if not quick else 1)
+    rows.append({"section": "peers", "benchmark": f"SL sample spiked Wigner n={n_sl}", "n": n_sl, "value": t_sl,
+                 "unit": "s"})
+    ratio(f"SL sample n={n_sl} (s)", t_sl, 2.0, "<=", note="40 geometric steps, AMP warm start, tol 1e-5")
+    return rows, ratios
+
+
+def sl_sample_seconds(n: int, repeats: int = 1, steps: int = 40) -> float:
+    model = sg.SpikedWigner(n, 2.0, sg.Rademacher(), seed=0)
+    amp = functools.partial(AMPDenoiser, warm_start=True, tol=1e-5, max_iter=150, seed=0)
+    sampler = StochasticLocalization(amp, GeometricSchedule(T=30, n_steps=steps))
+    times = []
+    for r in range(repeats):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonConvergenceWarning)
+            times.append(sampler.sample(model, 1, seed=r).wall_time)
+    return _median(times)
+
+
+def section_chains(quick: bool, repeats: int) -> list[dict]:
+    L = 64 if quick else 128
+    model = sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0)
+    rows = []
+    for c in (1, 2, 4, 8, 16, 32):
+        rate, _, _ = mcmc_rate(model, Metropolis, repeats, n_chains=c, total_updates=1e7 if quick else 2e7)
+        rows.append({"section": "chains", "benchmark": f"Metropolis EA L={L}, {c} chains", "n": model.n,
+                     "chains": c, "value": rate, "unit": "updates/s"})
+    return rows
+
+
+def _fit_exponent(ns, costs) -> float:
+    return float(np.polyfit(np.log(ns), np.log(costs), 1)[0])
+
+
+def section_scaling(quick: bool, repeats: int) -> list[dict]:
+    rows = []
+
+    def add(name, ns, costs):
+        a = _fit_exponent(ns, costs)
+        for n, c in zip(ns, costs, strict=True):
+            rows.append({"section": "scaling", "benchmark": name, "n": int(n), "value": float(c), "unit": "s",
+                         "exponent": a})
+
+    Ls = [32, 64, 128] if quick else [32, 64, 128, 256]
+    costs = []
+    for L in Ls:
+        m = sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0)
+        rate, _, _ = mcmc_rate(m, Metropolis, repeats, total_updates=4e6)
+        costs.append(m.n / rate)
+    add("MCMC sweep (EA 2D)", [L * L for L in Ls], costs)
+    ns = [500, 1000, 2000] if quick else [500, 1000, 2000, 4000]
+    costs = []
+    for n in ns:
+        amp = AMPDenoiser(sg.SpikedWigner(n, 2.0, sg.Rademacher(), seed=0), max_iter=20, tol=1e-300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonConvergenceWarning)
+            costs.append(peers._median_time(amp.posterior, repeats) / 20)
+    add("AMP iteration (spiked Wigner)", ns, costs)
+    nb = [5000, 20000, 50000] if quick else [10_000, 30_000, 100_000]
+    costs = []
+    for n in nb:
+        bp = BPDenoiser(sg.PlantedColoring(n, 5, 5.0, seed=0), max_iter=5, tol=1e-300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonConvergenceWarning)
+            costs.append(peers._median_time(bp.posterior, repeats) / 5)
+    add("BP sweep (colouring q=5)", nb, costs)
+    ns_sl = [500, 1000, 2000] if quick else [500, 1000, 2000, 4000]
+    add("SL sample (spiked Wigner)", ns_sl, [sl_sample_seconds(n) for n in ns_sl])
+    return rows
+
+
+def plot_scaling(rows: list[dict], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4.5))
+    ax = fig.add_subplot()
+    for name in dict.fromkeys(r["benchmark"] for r in rows):
+        pts = [r for r in rows if r["benchmark"] == name]
+        ax.loglog([r["n"] for r in pts], [r["value"] for r in pts], "o-",
+                  label=f"{name}: N^{pts[0]['exponent']:.2f}")
+    ax.set_xlabel("N")
+    ax.set_ylabel("seconds")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _fmt(value, unit) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if unit in ("updates/s", "messages/s"):
+        return f"{value / 1e6:9.2f} M {unit}"
+    if unit == "B/s":
+        return f"{value / 1e9:9.2f} GB/s"
+    if unit == "s":
+        return f"{value * 1e3:9.3f} ms"
+    return f"{value:.4g} {unit}"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller instances (a few minutes)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sections", default="mcmc,peers,chains,scaling",
+                        help="comma-separated subset of mcmc,peers,chains,scaling")
+    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(sections) - {"mcmc", "peers", "chains", "scaling"}
+    if unknown:
+        parser.error(f"--sections: unknown {sorted(unknown)}")
+    numba.set_num_threads(1)
+    rows, ratios = [], []
+    t0 = time.time()
+    if "mcmc" in sections:
+        rows += section_mcmc(args.quick, args.repeats)
+    if "peers" in sections:
+        r, q = section_peers_and_ratios(args.quick, args.repeats)
+        rows += r
+        ratios += q
+    if "chains" in sections:
+        rows += section_chains(args.quick, args.repeats)
+    if "scaling" in sections:
+        scaling = section_scaling(args.quick, args.repeats)
+        rows += scaling
+        plot_scaling(scaling, Path(args.out).with_name("scaling.png"))
+    print(f"\n{'benchmark':<62} {'value':>22}")
+    for r in rows:
+        extra = f"  (acc {r['acceptance']:.3f})" if "acceptance" in r else ""
+        extra += f"  [N^{r['exponent']:.2f}]" if "exponent" in r else ""
+        print(f"{r['section'] + ': ' + r['benchmark']:<62} {_fmt(r['value'], r['unit']):>22}{extra}")
+    if ratios:
+        print(f"\n{'ratio':<50} {'value':>10} {'target':>10}  met")
+        for q in ratios:
+            v = "n/a" if q["value"] is None or math.isnan(q["value"]) else f"{q['value']:.3g}"
+            met = {True: "yes", False: "NO", None: "-"}[q["met"]]
+            print(f"{q['ratio']:<50} {v:>10} {q['target']:>10}  {met}  {q['note']}")
     machine = {"platform": platform.platform(), "processor": _cpu_model(), "cpu_count": os.cpu_count(),
-               "python": platform.python_version(), "numba": numba.__version__, "version": sg.__version__,
-               "date": time.strftime("%Y-%m-%d")}
-    Path(args.out).write_text(json.dumps({"machine": machine, "results": rows}, indent=1))
-    print(f"wrote {args.out}")
+               "python": platform.python_version(), "numba": numba.__version__, "numpy": np.__version__,
+               "version": sg.__version__, "date": time.strftime("%Y-%m-%d"), "threads": 1}
+    out = {"machine": machine, "quick": args.quick, "repeats": args.repeats, "seconds": time.time() - t0,
+           "results": rows, "ratios": ratios}
+    Path(args.out).write_text(json.dumps(out, indent=1, default=float))
+    print(f"wrote {args.out} ({time.time() - t0:.0f} s)")
 
 
 if __name__ == "__main__":
