@@ -73,6 +73,8 @@ class Autoregressive:
             self.order = order
             self.permutation = None if permutation is None else self._check_perm(permutation)
         else:
+            if permutation is not None:
+                raise ValueError("give the order either as order=array or as order='given' with permutation=array")
             self.order = "given"
             self.permutation = self._check_perm(order)
         self.reveal_per_step = check_int("reveal_per_step", reveal_per_step, minimum=1)
@@ -92,8 +94,11 @@ class Autoregressive:
         return arr.astype(np.int64)
 
     def describe(self) -> dict:
-        return {"name": self.name, "order": self.order, "reveal_per_step": self.reveal_per_step,
-                "oracle": denoiser_description(self.oracle), "batch_size": self.batch_size}
+        d = {"name": self.name, "order": self.order, "reveal_per_step": self.reveal_per_step,
+             "oracle": denoiser_description(self.oracle), "batch_size": self.batch_size}
+        if self.permutation is not None:
+            d["permutation"] = self.permutation.tolist()
+        return d
 
     def sample(self, model: Model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
         n_samples = check_n_samples(n_samples)
@@ -109,11 +114,12 @@ class Autoregressive:
         xs, traces = [], []
         for lo in range(0, n_samples, batch):
             b = min(batch, n_samples - lo)
-            den.reset()
+            den.reset(rng)
             idx, tr = self._run_batch(model, client, b, rng, progress)
             xs.append(np.asarray(model.alphabet)[idx])
             traces.append(tr)
         client.warn_if_unconverged(self.name)
+        den.reset()
         work = {"steps": -(-model.n // self.reveal_per_step) * len(xs), **client.work()}
         return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
                        sampler=self.describe(), seed=seed_repr(seed), trace=merge_traces(traces),
@@ -136,6 +142,9 @@ class Autoregressive:
             starts = tqdm(starts, desc=self.name, unit="query")
         for k in starts:
             out = client.ask(revealed=revealed, where=f"at theta = {k / n:.6g}")
+            if out.marginals is None:
+                raise TypeError(f"{type(client.denoiser).__name__} returns no marginals: autoregressive sampling "
+                                "needs conditional marginals")
             traj.record(k / n, out.mean)
             sites = orders[:, k:k + r]
             p = out.marginals[rows, sites]  # (b, r, K)

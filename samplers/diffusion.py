@@ -70,6 +70,8 @@ class StochasticLocalization:
                  batch_size: int | None = None):
         check_denoiser_spec(denoiser)
         self.denoiser = denoiser
+        if not isinstance(schedule, str) and (T is not None or n_steps is not None):
+            raise ValueError("T and n_steps set up a named schedule; a TimeSchedule instance carries its own")
         self.schedule = make_time_schedule(schedule, T=T, n_steps=n_steps)
         self.rounding = check_rounding(rounding)
         if not isinstance(trajectory, bool):
@@ -96,12 +98,13 @@ class StochasticLocalization:
         xs, traces, steps = [], [], 0
         for lo in range(0, n_samples, batch):
             b = min(batch, n_samples - lo)
-            den.reset()
+            den.reset(rng)
             x, tr, k = self._run_batch(model, client, b, rng, progress)
             xs.append(x)
             traces.append(tr)
             steps += k
         client.warn_if_unconverged(self.name)
+        den.reset()
         trace = merge_traces(traces)
         work = {"steps": steps, **client.work()}
         return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),

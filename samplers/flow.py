@@ -44,6 +44,7 @@ from .generative import (
     check_rounding,
     denoiser_description,
     merge_traces,
+    nearest_value,
     round_to_alphabet,
     site_shape,
 )
@@ -65,7 +66,7 @@ class StochasticInterpolant:
     method : "ode" (probability flow) or "sde".
     integrator : "euler", "heun" or "rk4" (ODE only).
     n_steps : number of tau steps.  T : final SNR beta^2 / alpha^2 (tau_end = interpolant.tau_at_snr(T)).
-    diffusion : eps(tau) = diffusion · alpha(tau) for the SDE (> 0).
+    diffusion : eps(tau) = diffusion · alpha(tau) for the SDE (> 0; default 1; an error with the ODE).
     rounding, trajectory, batch_size : as for ``StochasticLocalization`` (trajectory key "tau", plus "t").
     """
 
@@ -73,7 +74,7 @@ class StochasticInterpolant:
 
     def __init__(self, denoiser=None, *, velocity=None, interpolant: str | Interpolant = "linear",
                  method: str = "ode", integrator: str = "heun", n_steps: int = 100, T: float = 400.0,
-                 diffusion: float = 1.0, rounding: str = "sample", trajectory: bool = False,
+                 diffusion: float | None = None, rounding: str = "sample", trajectory: bool = False,
                  batch_size: int | None = None):
         if (denoiser is None) == (velocity is None):
             raise ValueError("give exactly one of denoiser and velocity")
@@ -94,10 +95,14 @@ class StochasticInterpolant:
         self.method, self.integrator = method, integrator
         self.n_steps = check_int("n_steps", n_steps, minimum=1)
         self.T = check_real("T", T, minimum=0.0, strict_min=True)
-        self.diffusion = check_real("diffusion", diffusion, minimum=0.0, strict_min=(method == "sde"))
+        if method == "ode" and diffusion is not None:
+            raise ValueError("diffusion is the SDE's noise level: it needs method='sde'")
+        self.diffusion = 1.0 if diffusion is None else check_real("diffusion", diffusion, minimum=0.0, strict_min=True)
         self.rounding = check_rounding(rounding)
         if not isinstance(trajectory, bool):
             raise TypeError(f"trajectory must be a bool, got {type(trajectory).__name__}")
+        if trajectory and velocity is not None:
+            raise ValueError("trajectory=True records the denoiser's means: it needs a denoiser, not a velocity")
         self.trajectory = trajectory
         self.batch_size = batch_size
         if batch_size is not None:
@@ -106,7 +111,8 @@ class StochasticInterpolant:
 
     def describe(self) -> dict:
         d = {"name": self.name, "interpolant": self.interpolant.name, "method": self.method,
-             "integrator": self.integrator, "n_steps": self.n_steps, "T": self.T, "batch_size": self.batch_size}
+             "integrator": self.integrator, "n_steps": self.n_steps, "T": self.T, "rounding": self.rounding,
+             "batch_size": self.batch_size}
         if self.method == "sde":
             d["diffusion"] = self.diffusion
         d["denoiser"] = (denoiser_description(self.denoiser) if self.denoiser is not None
@@ -160,13 +166,14 @@ class StochasticInterpolant:
         for lo in range(0, n_samples, batch):
             b = min(batch, n_samples - lo)
             if den is not None:
-                den.reset()
+                den.reset(rng)
             x, tr = self._run_batch(model, client, (b,) + shape_one, rng, progress)
             xs.append(x)
             traces.append(tr)
         work = {"steps": self.n_steps * len(xs)}
         if client is not None:
             client.warn_if_unconverged(self.name)
+            den.reset()
             work.update(client.work())
         return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
                        sampler=self.describe(), seed=seed_repr(seed), trace=merge_traces(traces),
@@ -205,23 +212,16 @@ class StochasticInterpolant:
         tau = self.tau_end
         a, b = it.alpha(tau), it.beta(tau)
         if client is None:
-            return _nearest_value(model, u / b), {}
+            return nearest_value(model, u / b), {}
         out = client.ask(y=(b / (a * a)) * u, t=self.T, where=f"at tau_end = {tau:.6g}")
         traj.record(tau, out.mean)
         trace = traj.as_trace("tau")
         if trace:
             trace["t"] = np.array([it.snr(s) for s in trace["tau"]])
+            if "jump_t" in trace:  # report the jump in SNR units, like the diffusion driver; keep tau too
+                trace["jump_tau"] = trace["jump_t"]
+                trace["jump_t"] = np.array([it.snr(s) for s in trace["jump_tau"]])
         return round_to_alphabet(model, out, self.rounding, rng), trace
-
-
-def _nearest_value(model: Model, v: np.ndarray) -> np.ndarray:
-    """Nearest alphabet value per entry (scalar models) or the largest coordinate (one-hot Potts)."""
-    if model.alphabet is None:
-        return v
-    if getattr(model, "q", None) is not None:
-        return np.argmax(v, axis=-1)
-    a = np.asarray(model.alphabet, dtype=float)
-    return a[np.argmin(np.abs(v[..., None] - a), axis=-1)]
 
 
 __all__ = ["StochasticInterpolant", "METHODS", "INTEGRATORS"]

@@ -11,6 +11,11 @@ Queries (``DenoiserClient.ask``) are checked: non-finite means or marginals rais
 naming the path time; the per-query ``NonConvergenceWarning`` of iterative denoisers is counted instead of
 repeated (``work["denoiser_unconverged"]``) and issued once per run.
 
+Randomness: one generator per run (from ``seed``) draws, batch after batch, the denoiser's random starts
+(``Denoiser.reset(rng)``: for AMP one independent start per sample, which picks its sign lobe for a
+symmetric prior) and the path noise; the same seed and ``batch_size`` give the same samples, while a
+different ``batch_size`` consumes the stream in another order and gives other (equally valid) samples.
+
 Rounding (``round_to_alphabet``): the sample is drawn from the denoiser's single-site marginals at the
 last path time, x_i ~ p_i independently ("sample", the default), or set to the most probable value
 ("argmax").  At the end of the Gaussian path (large T) the tilted posterior is a product of near point
@@ -24,6 +29,7 @@ import warnings
 
 import numpy as np
 
+from spinglass._validate import check_int
 from spinglass.base import Model
 
 from .denoisers.base import Denoiser, DenoiserOutput, NonConvergenceWarning
@@ -97,8 +103,20 @@ class DenoiserClient:
         self.rows += len(out.converged)
         self.iterations += int(np.sum(out.iterations))
         self.unconverged += int(np.sum(~np.asarray(out.converged)))
+        name = type(self.denoiser).__name__
         if not np.all(np.isfinite(out.mean)) or (out.marginals is not None and not np.all(np.isfinite(out.marginals))):
-            raise FloatingPointError(f"{type(self.denoiser).__name__} returned non-finite values {where}")
+            raise FloatingPointError(f"{name} returned non-finite values {where}")
+        rows = len(out.converged)
+        expected = (rows,) + site_shape(self.denoiser)
+        if out.mean.shape != expected:
+            raise ValueError(f"{name} returned a mean of shape {out.mean.shape}, expected {expected}")
+        if out.marginals is not None:
+            m = out.marginals
+            if m.shape != (rows, self.denoiser.model.n, self.denoiser.n_values):
+                raise ValueError(f"{name} returned marginals of shape {m.shape}, expected "
+                                 f"{(rows, self.denoiser.model.n, self.denoiser.n_values)}")
+            if np.any(m < 0) or np.any(m.sum(axis=-1) <= 0):
+                raise ValueError(f"{name} returned marginals with negative entries or a zero row {where}")
         return out
 
     def work(self) -> dict[str, float]:
@@ -112,9 +130,15 @@ class DenoiserClient:
 
 
 def round_to_alphabet(model: Model, out: DenoiserOutput, rounding: str, rng: np.random.Generator) -> np.ndarray:
-    """Samples (B, n) on the model's alphabet from the final denoiser output (module docstring)."""
-    if model.alphabet is None or out.marginals is None:
+    """Samples (B, n) on the model's alphabet from the final denoiser output (module docstring).
+
+    A denoiser that gives means but no marginals (e.g. a learned one) is rounded to the nearest alphabet
+    value of its mean (the largest coordinate of a one-hot Potts mean).
+    """
+    if model.alphabet is None:
         return np.asarray(out.mean, dtype=float)
+    if out.marginals is None:
+        return nearest_value(model, np.asarray(out.mean, dtype=float))
     p = np.asarray(out.marginals, dtype=float)
     if rounding == "argmax":
         idx = np.argmax(p, axis=-1)
@@ -122,6 +146,16 @@ def round_to_alphabet(model: Model, out: DenoiserOutput, rounding: str, rng: np.
         idx = categorical(p, rng)
     values = np.asarray(model.alphabet)
     return values[idx]
+
+
+def nearest_value(model: Model, v: np.ndarray) -> np.ndarray:
+    """Nearest alphabet value per entry (scalar models) or the largest coordinate (one-hot Potts, (..., n, q))."""
+    if model.alphabet is None:
+        return v
+    if getattr(model, "q", None) is not None:
+        return np.argmax(v, axis=-1)
+    a = np.asarray(model.alphabet, dtype=float)
+    return a[np.argmin(np.abs(v[..., None] - a), axis=-1)]
 
 
 def categorical(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -194,6 +228,9 @@ def merge_traces(traces: list[dict]) -> dict:
     out = {}
     for name in traces[0]:
         if name in GRID_KEYS:
+            if any(not np.array_equal(tr[name], traces[0][name]) for tr in traces[1:]):
+                raise ValueError(f"trajectory: the batches have different {name} grids (an adaptive schedule?); "
+                                 "use batch_size >= n_samples")
             out[name] = traces[0][name]
         else:
             out[name] = np.concatenate([tr[name] for tr in traces], axis=0)
@@ -201,18 +238,14 @@ def merge_traces(traces: list[dict]) -> dict:
 
 
 def check_n_samples(n_samples) -> int:
-    from spinglass._validate import check_int
-
     return check_int("n_samples", n_samples, minimum=1)
 
 
 def check_batch_size(batch_size, n_samples: int) -> int:
-    from spinglass._validate import check_int
-
     if batch_size is None:
         return n_samples
     return min(check_int("batch_size", batch_size, minimum=1), n_samples)
 
 
 __all__ = ["bind_denoiser", "check_denoiser_spec", "denoiser_description", "check_rounding", "DenoiserClient",
-           "round_to_alphabet", "categorical", "Trajectory", "ROUNDINGS", "site_shape", "merge_traces"]
+           "round_to_alphabet", "nearest_value", "categorical", "Trajectory", "ROUNDINGS", "site_shape", "merge_traces"]

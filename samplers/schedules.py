@@ -73,12 +73,8 @@ class _FixedGrid(TimeSchedule):
         return float(self.times[k + 1] - self.times[k])
 
     @property
-    def n_steps(self) -> int:
-        return len(self.times) - 1
-
-    @property
     def max_steps(self) -> int:
-        return self.n_steps
+        return len(self.times) - 1
 
 
 class UniformSchedule(_FixedGrid):
@@ -149,7 +145,8 @@ def make_time_schedule(schedule, T: float | None = None, n_steps: int | None = N
     if schedule == "geometric":
         return GeometricSchedule(**kwargs)
     if schedule == "adaptive":
-        kwargs.pop("n_steps", None)
+        if "n_steps" in kwargs:
+            raise ValueError("n_steps does not apply to the adaptive schedule (it sets its own steps; see tol)")
         return AdaptiveSchedule(**kwargs)
     raise ValueError(f"schedule must be 'uniform', 'geometric', 'adaptive' or a TimeSchedule, got {schedule!r}")
 

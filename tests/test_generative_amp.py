@@ -61,12 +61,51 @@ def test_overlaps_match_state_evolution_and_nishimori(driver, model, m_se):
     assert res.work["denoiser_unconverged"] == 0
 
 
-def test_a_wrong_snr_breaks_the_identity(model, m_se):
-    """Control: diffusion with the denoiser of a weaker model (lam = 1.5, m = 0.44) gives overlaps far from m*."""
-    weak = sg.SpikedWigner(N, 1.5, sg.Rademacher(), seed=0)
-    res = StochasticLocalization(AMP, GeometricSchedule(T=30, n_steps=40)).sample(weak, N_SAMPLES, seed=1)
+class _WeakSignal(AMPDenoiser):
+    """A mutant: AMP that under-weights the signal (J and the SNR scaled by 0.6), as a driver bug in the
+    drift's magnitude would.  The control test below must catch it."""
+
+    def _fields(self, f, v, f_prev, y, t):
+        r, g = super()._fields(f, v, f_prev, y, t)
+        return 0.6 * r, 0.6 * g
+
+
+@pytest.mark.filterwarnings("ignore::samplers.denoisers.NonConvergenceWarning")
+def test_a_mutant_denoiser_breaks_the_agreement(model, m_se):
+    mutant = functools.partial(_WeakSignal, warm_start=True, tol=1e-5, max_iter=400, seed=0)
+    res = StochasticLocalization(mutant, GeometricSchedule(T=30, n_steps=40)).sample(model, N_SAMPLES, seed=1)
     with_planted = np.abs(res.x @ model.planted) / N
     assert abs(with_planted.mean() - m_se) > 2 * TOL
+
+
+def test_samples_depend_on_the_sampler_seed_only_and_take_both_signs(model):
+    """The AMP random start is redrawn per sample from the sampler's generator (Denoiser.reset(rng)): the
+    same sampler seed gives the same samples whatever the denoiser factory's own seed, and the sign lobe
+    (x* or -x*) is chosen independently per sample (all 8 equal has probability 2^-7)."""
+    sampler = lambda s: Autoregressive(functools.partial(AMPDenoiser, warm_start=True, tol=1e-4, seed=s),  # noqa: E731
+                                       reveal_per_step=200)
+    a = sampler(0).sample(model, 8, seed=3)
+    b = sampler(7).sample(model, 8, seed=3)
+    np.testing.assert_array_equal(a.x, b.x)
+    signs = np.sign(a.x @ model.planted)
+    assert len(set(signs)) == 2, signs
+
+
+def test_warm_start_reaches_the_cold_fixed_point_and_reset_forgets():
+    model = sg.SpikedWigner(800, 2.0, sg.Rademacher(), seed=4)
+    rng = np.random.default_rng(0)
+    y1 = 0.5 * model.planted + np.sqrt(0.5) * rng.standard_normal(800)
+    y2 = y1 + 0.05 * model.planted + np.sqrt(0.05) * rng.standard_normal(800)
+    cold = AMPDenoiser(model, tol=1e-9, seed=0).posterior(y=y2, t=0.55)
+    warm = AMPDenoiser(model, tol=1e-9, seed=0, warm_start=True)
+    warm.posterior(y=y1, t=0.5)
+    again = warm.posterior(y=y2, t=0.55)
+    np.testing.assert_allclose(again.mean, cold.mean, atol=1e-7)
+    assert again.iterations[0] < cold.iterations[0]
+    warm.reset()
+    fresh = warm.posterior(y=y2, t=0.55)
+    assert fresh.iterations[0] == cold.iterations[0]
+    np.testing.assert_array_equal(fresh.mean, cold.mean)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -88,7 +127,7 @@ def test_diffusion_fails_where_the_lens_predicts_it(x, fails):
     overlap with x* is ~0 while the Bayes-optimal overlap is 0.74, their energy sits far above E(x*)
     (energy form of the Nishimori identity), and the denoiser's self-overlap jumps along t while its
     overlap with x* stays ~0.  x = 0.9 (lam above lam_alg): no transition on the path, samples at the
-    state-evolution overlap and at the planted energy, no jump."""
+    state-evolution overlap and at the planted energy, no jump.  Run with 4 samples at N = 2000."""
     from analysis.metrics import energy_nishimori_gap
     from analysis.transitions import analyze_path
 
@@ -106,13 +145,22 @@ def test_diffusion_fails_where_the_lens_predicts_it(x, fails):
     tol_e = _energy_tolerance(lam)
     tr = res.trace
     if fails:
-        assert np.all(with_planted < 0.1) and m_bo > 0.7
+        # as an ensemble the samples miss the posterior: mean overlap far below m_bo, energy far above E(x*);
+        # at N = 2000 the uninformed branch is only marginally unstable, so a minority of trajectories may
+        # still jump to the planted state (one of four here, at t < 0.05, right after the SE spinodal 0.0068)
+        assert with_planted.mean() < m_bo / 2 and m_bo > 0.7, with_planted
         assert gap > 2 * tol_e, f"energy gap {gap:.3f} vs tolerance {tol_e:.3f}"
-        # on this 40-step grid the rise of q (0.1 -> 0.7 over t in [0.08, 0.35]) shows as steps of > 0.1
-        assert np.all(tr["jump_size"] > 0.1) and np.all(tr["jump_t"] < 1.0)
-        assert np.all(tr["self_overlap"][:, -1] - np.abs(tr["overlap_planted"][:, -1]) > 0.5)
+        lost = with_planted < 0.1
+        assert lost.sum() >= N_SAMPLES // 2
+        # the lost samples localise on a state unrelated to x*: self-overlap ~0.7-0.9, overlap with x* ~0
+        assert np.all(tr["self_overlap"][lost, -1] - np.abs(tr["overlap_planted"][lost, -1]) > 0.5)
+        assert np.all(tr["jump_t"][~lost] < 0.05) and np.all(tr["jump_size"][~lost] > 0.5)
     else:
-        assert abs(with_planted.mean() - m_bo) < TOL * np.sqrt(1 / RHO) / 2
+        # overlaps scale with the instance's |x*|^2/N (1.13 here, E = 1), so compare x.x*/|x*|^2 with m_bo; a
+        # sample's overlap fluctuates by ~ sqrt(E[x^4]/N) = sqrt(1/(rho N)) = 0.10 (x^4 = 1/rho^2 on the rho N
+        # non-zeros)
+        normalised = with_planted / (model.planted @ model.planted / N)
+        assert abs(normalised.mean() - m_bo) < np.sqrt(1 / (RHO * N)), (normalised, m_bo)
         assert abs(gap) < tol_e, f"energy gap {gap:.3f} vs tolerance {tol_e:.3f}"
         assert np.all(tr["jump_size"] < 0.05)
 

@@ -141,12 +141,46 @@ def test_trajectory_records_the_path():
     np.testing.assert_allclose(ar.trace["theta"], np.arange(model.n + 1) / model.n)
 
 
-def test_same_seed_same_samples_and_batches_are_invisible_to_autoregression():
+def test_same_seed_same_samples_on_potts_colours():
     model, den, _, _ = _setup("potts")
     a = StochasticLocalization(den, n_steps=20).sample(model, 50, seed=5)
     b = StochasticLocalization(den, n_steps=20).sample(model, 50, seed=5)
     np.testing.assert_array_equal(a.x, b.x)
     assert a.x.dtype.kind in "iu" and a.x.max() < model.q
+    c = StochasticLocalization(den, n_steps=20).sample(model, 50, seed=6)
+    assert not np.array_equal(a.x, c.x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: StochasticInterpolant(d, n_steps=10, integrator="rk4", T=900),
+    lambda d: StochasticLocalization(d, GeometricSchedule(T=30, n_steps=96, t_min=0.02), rounding="argmax"),
+])
+def test_rk4_and_argmax_rounding_meet_the_bound(make):
+    model, den, exact, bound = _setup("wigner_sparse")
+    res = make(den).sample(model, N_SAMPLES, seed=9)
+    tv = empirical_tv(exact, res.x)
+    assert tv < bound, f"TV {tv:.4f} >= bound {bound:.4f}"
+
+
+def test_a_denoiser_without_marginals_is_rounded_to_the_nearest_value():
+    """Means only (the shape of a learned denoiser): samples still lie on the alphabet and, at large T,
+    nearest-value rounding of the mean gives the exact law; decimation refuses clearly."""
+    model, den, exact, bound = _setup("sk_field")
+
+    class MeansOnly(Denoiser):
+        def __init__(self, inner):
+            self.inner, self.model = inner, inner.model
+
+        def _posterior(self, y, t, revealed):
+            out = self.inner._posterior(y, t, revealed)
+            return DenoiserOutput(mean=out.mean, marginals=None, converged=out.converged,
+                                  iterations=out.iterations, residual=out.residual)
+
+    res = DRIVERS["diffusion"](MeansOnly(den)).sample(model, N_SAMPLES, seed=7)
+    assert np.all(np.isin(res.x, model.alphabet))
+    assert empirical_tv(exact, res.x) < bound
+    with pytest.raises(TypeError, match="needs conditional marginals"):
+        Autoregressive(MeansOnly(den)).sample(model, 2, seed=0)
 
 
 def test_factory_and_adaptive_schedule():

@@ -64,6 +64,16 @@ def test_bad_driver_settings(den):
         StochasticInterpolant(den, T=-2.0)
     with pytest.raises(ValueError, match="diffusion must be > 0"):
         StochasticInterpolant(den, method="sde", integrator="euler", diffusion=0.0)
+    with pytest.raises(ValueError, match="needs method='sde'"):
+        StochasticInterpolant(den, diffusion=2.0)
+    with pytest.raises(ValueError, match="needs a denoiser, not a velocity"):
+        StochasticInterpolant(velocity=lambda u, tau: u, trajectory=True)
+    with pytest.raises(ValueError, match="carries its own"):
+        StochasticLocalization(den, GeometricSchedule(T=30), T=5.0)
+    with pytest.raises(ValueError, match="n_steps does not apply"):
+        StochasticLocalization(den, "adaptive", n_steps=3)
+    with pytest.raises(ValueError, match="either as order=array"):
+        Autoregressive(den, order=np.arange(6), permutation=np.arange(6))
     with pytest.raises(ValueError, match="order must be"):
         Autoregressive(den, order="sorted")
     with pytest.raises(ValueError, match="permutation"):

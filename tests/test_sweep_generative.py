@@ -105,3 +105,6 @@ def test_langevin_on_a_discrete_model_and_mcmc_on_a_gaussian_one_are_refused(tmp
     text = SPEC.format(out=tmp_path / "r.parquet") + '[[samplers]]\nname = "Langevin"\nn_samples = 2\n'
     with pytest.raises(SpecError, match="continuous"):
         parse_spec_text(text)
+    gaussian = SPEC.format(out=tmp_path / "r.parquet").replace('n = 400\n', 'n = 400\nprior = "gaussian"\n')
+    with pytest.raises(SpecError, match=r"samplers\[0\].name: Metropolis needs a finite alphabet"):
+        parse_spec_text(gaussian)

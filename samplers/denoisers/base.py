@@ -86,8 +86,12 @@ class Denoiser(ABC):
         """Name and settings of the denoiser (JSON-friendly)."""
         return {"name": type(self).__name__}
 
-    def reset(self) -> None:
-        """Forget any state carried from one query to the next (warm starts); drivers call it per run."""
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """Forget any state carried from one query to the next (warm starts); drivers call it per batch.
+
+        ``rng``: the sampler's run generator, from which an iterative denoiser draws its random starts
+        for the run, so that the samples depend on the sampler's seed only.
+        """
         return None
 
     # -- public API -------------------------------------------------------------------------------------

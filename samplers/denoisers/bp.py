@@ -568,7 +568,7 @@ class BPDenoiser(Denoiser):
             raise TypeError("warm_start must be a bool")
         self.warm_start = warm_start
         self._seed = seed
-        self._rng = make_rng(seed)
+        self._rng = self._own_rng = make_rng(seed)
         self._last_messages: np.ndarray | None = None
         self._potts = isinstance(model, PottsModel)
         if self._potts:
@@ -590,9 +590,11 @@ class BPDenoiser(Denoiser):
             self._n_messages = M * k
             self._msg_width = 2
 
-    def reset(self) -> None:
-        """Drop the messages kept for ``warm_start``: the next query starts from ``init``."""
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """Drop the messages kept for ``warm_start``: the next query starts from ``init``; with ``rng`` (a
+        sampler's run generator) the ``"random"`` initial messages are drawn from it from now on."""
         self._last_messages = None
+        self._rng = rng if rng is not None else self._own_rng
 
     def describe(self) -> dict:
         return {"name": "BPDenoiser", "damping": self.damping, "tol": self.tol, "max_iter": self.max_iter,
