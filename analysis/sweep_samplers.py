@@ -82,6 +82,34 @@ def make_denoiser(model: Model, settings: dict):
     return AMPDenoiser(model, seed=0, **iterative)
 
 
+#: The denoiser ``"auto"`` picks for each model family of the sweep registry.
+AUTO_DENOISER = {"SpikedWigner": "amp", "SpikedTensor": "amp", "SK": "amp", "PlantedColoring": "bp",
+                 "PlantedNAESAT": "bp", "CurieWeiss": "exact", "EdwardsAnderson": "exact"}
+#: The families each denoiser serves.
+DENOISER_FAMILIES = {"amp": ("SpikedWigner", "SpikedTensor", "SK"), "bp": ("PlantedColoring", "PlantedNAESAT")}
+ITERATIVE_SETTINGS = ("denoiser_tol", "denoiser_max_iter", "denoiser_damping")
+
+
+def check_denoiser_for(settings: dict, family: str, capabilities: frozenset) -> str | None:
+    """Why ``settings``' denoiser cannot serve a model point of ``family`` (None when it can): AMP serves
+    the dense models, BP the sparse ones, enumeration needs at most ``MAX_EXACT_STATES`` configurations,
+    and the iterative settings do not apply to enumeration."""
+    name = settings.get("denoiser", "auto")
+    resolved = AUTO_DENOISER.get(family, "exact") if name == "auto" else name
+    if resolved == "exact":
+        if "enumerable" not in capabilities:
+            return (f"denoiser: {name!r} means exact enumeration here, which needs a model small enough to "
+                    f"enumerate; choose n smaller or another denoiser, got {name!r}")
+        extra = [k for k in ITERATIVE_SETTINGS if k in settings]
+        if extra:
+            return f"{extra[0]}: applies to AMP / BP, not to exact enumeration, got {settings[extra[0]]!r}"
+        return None
+    if family not in DENOISER_FAMILIES[resolved]:
+        return (f"denoiser: {resolved!r} serves {', '.join(DENOISER_FAMILIES[resolved])}, not {family}, "
+                f"got {name!r}")
+    return None
+
+
 @dataclass
 class _Entry:
     """A built sweep sampler: the driver and the settings that rebuild it."""
@@ -104,7 +132,7 @@ def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozens
     return SamplerKind(cls.__name__, build=build, settings_of=lambda e: dict(e.settings),
                        setting_names=(*names, *DENOISER_SETTINGS),
                        run=lambda e, model, run, seed: e.sampler.sample(model, run["n_samples"], seed=seed),
-                       provides=frozenset({"denoiser"}), requires=requires)
+                       provides=frozenset({"denoiser"}), requires=requires, check=check_denoiser_for)
 
 
 def _langevin_kind(cls) -> SamplerKind:
@@ -128,4 +156,4 @@ register_sampler(_driver_kind(Autoregressive, ("reveal_per_step", "batch_size"),
 register_sampler(_langevin_kind(Langevin))
 register_sampler(_langevin_kind(MALA))
 
-__all__ = ["make_denoiser", "DENOISERS", "DENOISER_SETTINGS"]
+__all__ = ["make_denoiser", "check_denoiser_for", "DENOISERS", "DENOISER_SETTINGS", "AUTO_DENOISER"]

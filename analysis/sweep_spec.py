@@ -276,6 +276,7 @@ class SamplerKind:
     resolve: Callable[[Any, dict], dict] = lambda sampler, run: dict(run)
     provides: frozenset[str] = frozenset()
     requires: frozenset[str] = frozenset()
+    check: Callable[[dict, str, frozenset], str | None] | None = None
 
 
 SAMPLERS: dict[str, SamplerKind] = {}
@@ -811,6 +812,11 @@ def _check_requirements(family_name: str, points: list[dict], samplers: tuple[Sa
                 need = CAPABILITY_TEXT.get(min(missing), min(missing))
                 raise SpecError(f"samplers[{i}].name: {s.name} needs {need}, which {family_name} "
                                 f"{_point_text(p)} lacks, got {_show(s.name)}")
+            if kind.check is not None:
+                for v in s.variants:
+                    problem = kind.check(v.settings, family_name, caps)
+                    if problem:
+                        raise SpecError(f"samplers[{i}].{problem} ({family_name} {_point_text(p)})")
         for name in s.metrics or metrics:
             metric = METRICS[name]
             for p, caps in zip(points, caps_seen, strict=True):

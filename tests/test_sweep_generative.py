@@ -108,3 +108,27 @@ def test_langevin_on_a_discrete_model_and_mcmc_on_a_gaussian_one_are_refused(tmp
     gaussian = SPEC.format(out=tmp_path / "r.parquet").replace('n = 400\n', 'n = 400\nprior = "gaussian"\n')
     with pytest.raises(SpecError, match=r"samplers\[0\].name: Metropolis needs a finite alphabet"):
         parse_spec_text(gaussian)
+
+
+@pytest.mark.parametrize("family_block, extra, pattern", [
+    ('family = "SpikedWigner"\nn = 40\nlam = 2.0', 'denoiser = "bp"', r"denoiser: 'bp' serves PlantedColoring"),
+    ('family = "SpikedWigner"\nn = 40\nlam = 2.0', 'denoiser = "exact"', r"exact enumeration here, which needs"),
+    ('family = "PlantedColoring"\nn = 300\nq = 3\nc = 3.0', 'denoiser = "amp"', r"denoiser: 'amp' serves"),
+    ('family = "EdwardsAnderson"\nL = 10\nbeta = 0.5', '', r"'auto' means exact enumeration here"),
+    ('family = "SK"\nn = 8\nbeta = 0.5', 'denoiser = "exact"\ndenoiser_tol = 1e-4',
+     r"denoiser_tol: applies to AMP / BP, not to exact"),
+])
+def test_denoiser_must_suit_the_model_point(tmp_path, family_block, extra, pattern):
+    text = f"""
+name = "d"
+output = "{tmp_path / 'd.parquet'}"
+metrics = ["energy"]
+[model]
+{family_block}
+[[samplers]]
+name = "StochasticLocalization"
+n_samples = 2
+{extra}
+"""
+    with pytest.raises(SpecError, match=pattern):
+        parse_spec_text(text)
