@@ -20,28 +20,15 @@ Orders: "random" (a fresh uniform permutation per sample, from the seed), "given
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from spinglass._validate import SeedLike, check_int, make_rng, seed_repr
+from spinglass._validate import check_int
 from spinglass.base import Model
 
-from .generative import (
-    DenoiserClient,
-    Trajectory,
-    bind_denoiser,
-    categorical,
-    check_batch_size,
-    check_denoiser_spec,
-    check_n_samples,
-    denoiser_description,
-    merge_traces,
-)
-from .samples import Samples
+from .generative import GenerativeDriver, Trajectory, categorical, denoiser_description
 
 
-class Autoregressive:
+class Autoregressive(GenerativeDriver):
     """Sample variable by variable from conditional marginals of an erasure-channel oracle (module docstring).
 
     Parameters
@@ -61,8 +48,7 @@ class Autoregressive:
 
     def __init__(self, oracle, order="random", *, permutation=None, reveal_per_step: int = 1,
                  trajectory: bool = False, batch_size: int | None = None):
-        check_denoiser_spec(oracle)
-        self.oracle = oracle
+        self._init_common(oracle, trajectory, batch_size)
         if isinstance(order, str):
             if order not in ("random", "given"):
                 raise ValueError(f"order must be 'random', 'given' or a permutation array, got {order!r}")
@@ -78,12 +64,11 @@ class Autoregressive:
             self.order = "given"
             self.permutation = self._check_perm(order)
         self.reveal_per_step = check_int("reveal_per_step", reveal_per_step, minimum=1)
-        if not isinstance(trajectory, bool):
-            raise TypeError(f"trajectory must be a bool, got {type(trajectory).__name__}")
-        self.trajectory = trajectory
-        self.batch_size = batch_size
-        if batch_size is not None:
-            check_batch_size(batch_size, 1)
+
+    @property
+    def oracle(self):
+        """The conditional-marginal oracle (the driver's denoiser)."""
+        return self.denoiser
 
     @staticmethod
     def _check_perm(perm) -> np.ndarray:
@@ -100,30 +85,11 @@ class Autoregressive:
             d["permutation"] = self.permutation.tolist()
         return d
 
-    def sample(self, model: Model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
-        n_samples = check_n_samples(n_samples)
-        batch = check_batch_size(self.batch_size, n_samples)
-        den = bind_denoiser(self.oracle, model)
+    def _check_run(self, model, n_samples, batch):
         if model.alphabet is None:
             raise TypeError(f"{model.family} has a continuous prior: autoregressive sampling needs a finite alphabet")
         if self.permutation is not None and self.permutation.size != model.n:
             raise ValueError(f"permutation has length {self.permutation.size}, but the model has n = {model.n}")
-        rng = make_rng(seed)
-        client = DenoiserClient(den)
-        start = time.perf_counter()
-        xs, traces = [], []
-        for lo in range(0, n_samples, batch):
-            b = min(batch, n_samples - lo)
-            den.reset(rng)
-            idx, tr = self._run_batch(model, client, b, rng, progress)
-            xs.append(np.asarray(model.alphabet)[idx])
-            traces.append(tr)
-        client.warn_if_unconverged(self.name)
-        den.reset()
-        work = {"steps": -(-model.n // self.reveal_per_step) * len(xs), **client.work()}
-        return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
-                       sampler=self.describe(), seed=seed_repr(seed), trace=merge_traces(traces),
-                       wall_time=time.perf_counter() - start, work=work)
 
     def _run_batch(self, model, client, b, rng, progress):
         n = model.n
@@ -151,7 +117,7 @@ class Autoregressive:
             revealed[rows, sites] = categorical(p, rng)
         if self.trajectory:
             traj.record(1.0, _one_hot_or_values(model, revealed))
-        return revealed, traj.as_trace("theta")
+        return np.asarray(model.alphabet)[revealed], traj.as_trace("theta"), -(-n // r)
 
 
 def _one_hot_or_values(model: Model, revealed: np.ndarray) -> np.ndarray:

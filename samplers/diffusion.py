@@ -20,31 +20,21 @@ predicted to fail exactly where that branch leaves the Bayes-optimal one along t
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
-from spinglass._validate import SeedLike, make_rng, seed_repr
-from spinglass.base import Model
-
 from .generative import (
-    DenoiserClient,
+    GenerativeDriver,
     Trajectory,
-    bind_denoiser,
-    check_batch_size,
-    check_denoiser_spec,
-    check_n_samples,
     check_rounding,
     denoiser_description,
-    merge_traces,
     round_to_alphabet,
     site_shape,
 )
-from .samples import Samples
 from .schedules import AdaptiveSchedule, TimeSchedule, make_time_schedule
 
 
-class StochasticLocalization:
+class StochasticLocalization(GenerativeDriver):
     """Stochastic-localisation (diffusion) sampler: Euler-Maruyama on dy = m(y, t) dt + dB (module docstring).
 
     Parameters
@@ -68,48 +58,20 @@ class StochasticLocalization:
     def __init__(self, denoiser, schedule: str | TimeSchedule = "geometric", *, T: float | None = None,
                  n_steps: int | None = None, rounding: str = "sample", trajectory: bool = False,
                  batch_size: int | None = None):
-        check_denoiser_spec(denoiser)
-        self.denoiser = denoiser
+        self._init_common(denoiser, trajectory, batch_size)
         if not isinstance(schedule, str) and (T is not None or n_steps is not None):
             raise ValueError("T and n_steps set up a named schedule; a TimeSchedule instance carries its own")
         self.schedule = make_time_schedule(schedule, T=T, n_steps=n_steps)
         self.rounding = check_rounding(rounding)
-        if not isinstance(trajectory, bool):
-            raise TypeError(f"trajectory must be a bool, got {type(trajectory).__name__}")
-        self.trajectory = trajectory
-        self.batch_size = batch_size
-        if batch_size is not None:
-            check_batch_size(batch_size, 1)
 
     def describe(self) -> dict:
         return {"name": self.name, "schedule": self.schedule.describe(), "rounding": self.rounding,
                 "denoiser": denoiser_description(self.denoiser), "batch_size": self.batch_size}
 
-    def sample(self, model: Model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
-        n_samples = check_n_samples(n_samples)
-        batch = check_batch_size(self.batch_size, n_samples)
+    def _check_run(self, model, n_samples, batch):
         if self.trajectory and isinstance(self.schedule, AdaptiveSchedule) and batch < n_samples:
             raise ValueError("trajectory=True with an adaptive schedule needs batch_size >= n_samples "
                              "(each batch would have its own time grid)")
-        den = bind_denoiser(self.denoiser, model)
-        rng = make_rng(seed)
-        client = DenoiserClient(den)
-        start = time.perf_counter()
-        xs, traces, steps = [], [], 0
-        for lo in range(0, n_samples, batch):
-            b = min(batch, n_samples - lo)
-            den.reset(rng)
-            x, tr, k = self._run_batch(model, client, b, rng, progress)
-            xs.append(x)
-            traces.append(tr)
-            steps += k
-        client.warn_if_unconverged(self.name)
-        den.reset()
-        trace = merge_traces(traces)
-        work = {"steps": steps, **client.work()}
-        return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
-                       sampler=self.describe(), seed=seed_repr(seed), trace=trace,
-                       wall_time=time.perf_counter() - start, work=work)
 
     def _run_batch(self, model, client, b, rng, progress):
         sched = self.schedule

@@ -27,35 +27,27 @@ rounded to the nearest alphabet value of u / beta(tau_end).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
-from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_repr
-from spinglass.base import Model
+from spinglass._validate import check_int, check_real
 
 from .generative import (
-    DenoiserClient,
+    GenerativeDriver,
     Trajectory,
-    bind_denoiser,
-    check_batch_size,
-    check_denoiser_spec,
-    check_n_samples,
     check_rounding,
     denoiser_description,
-    merge_traces,
     nearest_value,
     round_to_alphabet,
     site_shape,
 )
-from .samples import Samples
 from .schedules import Interpolant, make_interpolant
 
 METHODS = ("ode", "sde")
 INTEGRATORS = ("euler", "heun", "rk4")
 
 
-class StochasticInterpolant:
+class StochasticInterpolant(GenerativeDriver):
     """Flow sampler over a denoiser (or a velocity field) along a stochastic interpolant (module docstring).
 
     Parameters
@@ -78,11 +70,10 @@ class StochasticInterpolant:
                  batch_size: int | None = None):
         if (denoiser is None) == (velocity is None):
             raise ValueError("give exactly one of denoiser and velocity")
-        if denoiser is not None:
-            check_denoiser_spec(denoiser)
-        elif not callable(velocity):
+        if velocity is not None and not callable(velocity):
             raise TypeError(f"velocity must be a callable b(u, tau), got {type(velocity).__name__}")
-        self.denoiser, self.velocity = denoiser, velocity
+        self._init_common(denoiser, trajectory, batch_size)
+        self.velocity = velocity
         self.interpolant = make_interpolant(interpolant)
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -99,14 +90,8 @@ class StochasticInterpolant:
             raise ValueError("diffusion is the SDE's noise level: it needs method='sde'")
         self.diffusion = 1.0 if diffusion is None else check_real("diffusion", diffusion, minimum=0.0, strict_min=True)
         self.rounding = check_rounding(rounding)
-        if not isinstance(trajectory, bool):
-            raise TypeError(f"trajectory must be a bool, got {type(trajectory).__name__}")
         if trajectory and velocity is not None:
             raise ValueError("trajectory=True records the denoiser's means: it needs a denoiser, not a velocity")
-        self.trajectory = trajectory
-        self.batch_size = batch_size
-        if batch_size is not None:
-            check_batch_size(batch_size, 1)
         self.tau_end = self.interpolant.tau_at_snr(self.T)
 
     def describe(self) -> dict:
@@ -147,39 +132,12 @@ class StochasticInterpolant:
         return drift
 
     # -- sampling -----------------------------------------------------------------------------------------
-    def sample(self, model: Model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
-        n_samples = check_n_samples(n_samples)
-        batch = check_batch_size(self.batch_size, n_samples)
-        den = None
-        if self.denoiser is not None:
-            den = bind_denoiser(self.denoiser, model)
-            shape_one = site_shape(den)
-        else:
-            if not isinstance(model, Model):
-                raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
-            q = getattr(model, "q", None)
-            shape_one = (model.n, int(q)) if q is not None else (model.n,)
-        client = DenoiserClient(den) if den is not None else None
-        rng = make_rng(seed)
-        start = time.perf_counter()
-        xs, traces = [], []
-        for lo in range(0, n_samples, batch):
-            b = min(batch, n_samples - lo)
-            if den is not None:
-                den.reset(rng)
-            x, tr = self._run_batch(model, client, (b,) + shape_one, rng, progress)
-            xs.append(x)
-            traces.append(tr)
-        work = {"steps": self.n_steps * len(xs)}
+    def _run_batch(self, model, client, rows, rng, progress):
         if client is not None:
-            client.warn_if_unconverged(self.name)
-            den.reset()
-            work.update(client.work())
-        return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
-                       sampler=self.describe(), seed=seed_repr(seed), trace=merge_traces(traces),
-                       wall_time=time.perf_counter() - start, work=work)
-
-    def _run_batch(self, model, client, shape, rng, progress):
+            shape = (rows,) + site_shape(client.denoiser)
+        else:
+            q = getattr(model, "q", None)
+            shape = (rows, model.n, int(q)) if q is not None else (rows, model.n)
         traj = Trajectory(model, self.trajectory and client is not None)
         u = rng.standard_normal(shape)
         h = self.tau_end / self.n_steps
@@ -212,7 +170,7 @@ class StochasticInterpolant:
         tau = self.tau_end
         a, b = it.alpha(tau), it.beta(tau)
         if client is None:
-            return nearest_value(model, u / b), {}
+            return nearest_value(model, u / b), {}, self.n_steps
         out = client.ask(y=(b / (a * a)) * u, t=self.T, where=f"at tau_end = {tau:.6g}")
         traj.record(tau, out.mean)
         trace = traj.as_trace("tau")
@@ -221,7 +179,7 @@ class StochasticInterpolant:
             if "jump_t" in trace:  # report the jump in SNR units, like the diffusion driver; keep tau too
                 trace["jump_tau"] = trace["jump_t"]
                 trace["jump_t"] = np.array([it.snr(s) for s in trace["jump_tau"]])
-        return round_to_alphabet(model, out, self.rounding, rng), trace
+        return round_to_alphabet(model, out, self.rounding, rng), trace, self.n_steps
 
 
 __all__ = ["StochasticInterpolant", "METHODS", "INTEGRATORS"]

@@ -29,10 +29,11 @@ import warnings
 
 import numpy as np
 
-from spinglass._validate import check_int
+from spinglass._validate import SeedLike, check_int, make_rng, seed_repr
 from spinglass.base import Model
 
 from .denoisers.base import Denoiser, DenoiserOutput, NonConvergenceWarning
+from .samples import Samples
 
 ROUNDINGS = ("sample", "argmax")
 #: Trace entries that are the path grid (shared by all samples), not per-sample values.
@@ -247,5 +248,71 @@ def check_batch_size(batch_size, n_samples: int) -> int:
     return min(check_int("batch_size", batch_size, minimum=1), n_samples)
 
 
-__all__ = ["bind_denoiser", "check_denoiser_spec", "denoiser_description", "check_rounding", "DenoiserClient",
-           "round_to_alphabet", "nearest_value", "categorical", "Trajectory", "ROUNDINGS", "site_shape", "merge_traces"]
+class GenerativeDriver:
+    """The run loop every generative driver shares; a driver implements ``_run_batch``.
+
+    ``sample(model, n_samples, *, seed, progress)``: binds the denoiser to ``model`` (``bind_denoiser``),
+    then for each batch of at most ``batch_size`` samples calls ``denoiser.reset(rng)`` and
+    ``_run_batch(model, client, b, rng, progress) -> (x (b, n), trace, steps)``, and returns ``Samples``
+    with the concatenated samples, the merged trajectory traces and the work counters (``steps`` and the
+    ``DenoiserClient`` counters).  Subclasses set ``name``, ``denoiser``, ``trajectory``, ``batch_size``
+    (via ``_init_common``) and may override ``_check_run`` (model / size rules checked before any work).
+    """
+
+    name = "GenerativeDriver"
+    denoiser = None
+
+    def _init_common(self, denoiser, trajectory: bool, batch_size: int | None) -> None:
+        if denoiser is not None:
+            check_denoiser_spec(denoiser)
+        self.denoiser = denoiser
+        if not isinstance(trajectory, bool):
+            raise TypeError(f"trajectory must be a bool, got {type(trajectory).__name__}")
+        self.trajectory = trajectory
+        if batch_size is not None:
+            check_batch_size(batch_size, 1)
+        self.batch_size = batch_size
+
+    def describe(self) -> dict:  # pragma: no cover - every driver overrides it
+        return {"name": self.name}
+
+    def _check_run(self, model: Model, n_samples: int, batch: int) -> None:
+        """Rules on (model, n_samples, batch) that a driver checks before sampling."""
+
+    def _run_batch(self, model, client, b, rng, progress):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sample(self, model: Model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
+        n_samples = check_n_samples(n_samples)
+        batch = check_batch_size(self.batch_size, n_samples)
+        if self.denoiser is not None:
+            den = bind_denoiser(self.denoiser, model)
+        elif not isinstance(model, Model):
+            raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+        else:
+            den = None
+        self._check_run(model, n_samples, batch)
+        rng = make_rng(seed)
+        client = DenoiserClient(den) if den is not None else None
+        start = time.perf_counter()
+        xs, traces, steps = [], [], 0
+        for lo in range(0, n_samples, batch):
+            if den is not None:
+                den.reset(rng)
+            x, tr, k = self._run_batch(model, client, min(batch, n_samples - lo), rng, progress)
+            xs.append(x)
+            traces.append(tr)
+            steps += k
+        work: dict[str, float] = {"steps": steps}
+        if client is not None:
+            client.warn_if_unconverged(self.name)
+            den.reset()
+            work.update(client.work())
+        return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
+                       sampler=self.describe(), seed=seed_repr(seed), trace=merge_traces(traces),
+                       wall_time=time.perf_counter() - start, work=work)
+
+
+__all__ = ["GenerativeDriver", "bind_denoiser", "check_denoiser_spec", "denoiser_description", "check_rounding",
+           "DenoiserClient", "round_to_alphabet", "nearest_value", "categorical", "Trajectory", "ROUNDINGS",
+           "site_shape", "merge_traces"]
