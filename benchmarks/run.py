@@ -205,6 +205,18 @@ def section_peers_and_ratios(quick: bool, repeats: int) -> tuple[list[dict], lis
         t_amp32 = peers._median_time(amp32.posterior, repeats) / 30
     rows.append({"section": "peers", "benchmark": f"AMP iteration float32 n={n_amp}", "n": n_amp, "value": t_amp32,
                  "unit": "s"})
+    try:
+        import torch
+
+        dev = "cuda" if torch.cuda.is_available() else "cpu"
+        amp_t = AMPDenoiser(wig, max_iter=30, tol=1e-300, device=dev)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonConvergenceWarning)
+            t_amp_t = peers._median_time(amp_t.posterior, repeats) / 30
+        rows.append({"section": "peers", "benchmark": f"AMP iteration torch {dev} n={n_amp}", "n": n_amp,
+                     "value": t_amp_t, "unit": "s"})
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
     ratio("AMP iteration / matvec", t_amp / t_mv, 1.3, "<=")
     ratio("AMP float32 speed-up over float64", t_amp / t_amp32, 1.8,
           note=f"a bare float32 matvec is {t_mv / t_mv32:.2f}x faster")

@@ -487,3 +487,27 @@ def test_float32_matvec_gives_the_float64_fixed_point():
         AMPDenoiser(model, dtype="float16")
     with pytest.raises(ValueError, match="spiked tensor"):
         AMPDenoiser(sg.SpikedTensor(12, 3, 0.5, sg.Rademacher(), seed=0), dtype="float32")
+
+
+def test_torch_device_matches_the_blas_path():
+    """device='cpu' runs J f in torch (float64): the same iteration as numpy/BLAS up to summation order."""
+    torch = pytest.importorskip("torch")
+    model = sg.SpikedWigner(600, 2.0, sg.SparseRademacher(0.3), seed=2)
+    y = 0.4 * model.planted + np.sqrt(0.4) * np.random.default_rng(1).standard_normal(600)
+    ref = AMPDenoiser(model, tol=1e-9, seed=0).posterior(y=y, t=0.4)
+    on_torch = AMPDenoiser(model, tol=1e-9, seed=0, device="cpu")
+    out = on_torch.posterior(y=y, t=0.4)
+    np.testing.assert_allclose(out.mean, ref.mean, atol=1e-9)
+    assert out.iterations[0] == ref.iterations[0] and on_torch.describe()["device"] == "cpu"
+    sk = sg.SK(300, 0.5, h=0.1, seed=0)
+    np.testing.assert_allclose(SKAMPDenoiser(sk, device="cpu", tol=1e-9).mean(np.zeros(300), 0.0),
+                               SKAMPDenoiser(sk, tol=1e-9).mean(np.zeros(300), 0.0), atol=1e-9)
+    auto = AMPDenoiser(model, device="auto")
+    assert auto.device == ("cuda" if torch.cuda.is_available() else None)
+    with pytest.raises(ValueError, match="device must be None, 'auto'"):
+        AMPDenoiser(model, device="tpu")
+    with pytest.raises(TypeError, match="device must be"):
+        AMPDenoiser(model, device=0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="torch finds no CUDA device"):
+            AMPDenoiser(model, device="cuda")

@@ -98,6 +98,13 @@ product is memory bound, so this halves its cost (2.15x faster at N = 4000 on th
 the rounding error of each entry of J f is about 1e-7 |J f|, far below the tolerances a sampler needs
 (use ``tol`` >= 1e-6 with it).  The spiked tensor's p-body field has no BLAS form and stays float64.
 
+Device (``device``)
+-------------------
+``device="cpu"``, ``"cuda"`` (or ``"cuda:k"``) runs the matrix product J f with torch on that device, on a
+copy of J kept there (float64, or float32 with ``dtype="float32"``); only the (b, n) iterate crosses to the
+device and back, everything else stays numpy.  ``device="auto"`` picks CUDA when torch finds it and the
+numpy/BLAS path otherwise; ``None`` (default) is the numpy/BLAS path.  Dense models only.
+
 Warm start (``warm_start=True``)
 --------------------------------
 Along a denoising path consecutive queries differ little, so a query may start from the iterate
@@ -141,6 +148,25 @@ def _tensor_fields(edges, weights, f, out):
                 out[b, edges[e, a]] += prod
 
 
+def _check_device(device) -> str | None:
+    """The torch device of the matrix product, or None for numpy/BLAS (module docstring, "Device")."""
+    if device is None:
+        return None
+    if not isinstance(device, str):
+        raise TypeError(f"device must be None, 'auto', 'cpu' or 'cuda[:k]', got {type(device).__name__}")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else None
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r}: torch finds no CUDA device (use 'auto' to fall back to the CPU)")
+        return device
+    if device != "cpu":
+        raise ValueError(f"device must be None, 'auto', 'cpu' or 'cuda[:k]', got {device!r}")
+    return device
+
+
 def _check_damping(damping) -> float:
     if isinstance(damping, bool) or not isinstance(damping, numbers.Real):
         raise TypeError(f"damping must be a real number in [0, 1), got {type(damping).__name__}")
@@ -157,12 +183,14 @@ class _AMPBase(Denoiser):
     _init_modes: tuple[str, ...] = ()
 
     def _setup(self, model, damping, tol, max_iter, init, init_scale, seed, warm_start=False,
-               dtype="float64") -> None:
+               dtype="float64", device=None) -> None:
         self.model = model
         if dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         self.dtype = dtype
         self._J32: np.ndarray | None = None
+        self.device = _check_device(device)
+        self._Jt = None
         if not isinstance(warm_start, bool):
             raise TypeError(f"warm_start must be a bool, got {type(warm_start).__name__}")
         self.warm_start = warm_start
@@ -202,6 +230,7 @@ class _AMPBase(Denoiser):
     def describe(self) -> dict:
         return {"name": type(self).__name__, "damping": self.damping, "tol": self.tol, "max_iter": self.max_iter,
                 "init": self.init, "init_scale": self.init_scale, "warm_start": self.warm_start, "dtype": self.dtype,
+                "device": self.device,
                 "seed": self.seed if self.seed is None or isinstance(self.seed, int) else "Generator"}
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
@@ -229,6 +258,14 @@ class _AMPBase(Denoiser):
     def _matvec(self, f: np.ndarray) -> np.ndarray:
         """(J f^T)^T for a batch f (b, n): J symmetric, and this order is 5-10x faster than f @ J for few
         rows with this BLAS; in float32 on a float32 copy of J when ``dtype="float32"``."""
+        if self.device is not None:
+            import torch
+
+            if self._Jt is None:
+                kind = torch.float32 if self.dtype == "float32" else torch.float64
+                self._Jt = torch.tensor(np.asarray(self._J), dtype=kind, device=self.device)  # a copy: J is read-only
+            ft = torch.as_tensor(np.ascontiguousarray(f.T), dtype=self._Jt.dtype, device=self.device)
+            return (self._Jt @ ft).T.cpu().numpy().astype(float)
         if self.dtype == "float32":
             if self._J32 is None:
                 self._J32 = np.asarray(self._J, dtype=np.float32)
@@ -337,6 +374,7 @@ class AMPDenoiser(_AMPBase):
     seed : seed of the random start (drawn once at construction).
     warm_start : start each query from the previous query's final iterate (module docstring).
     dtype : "float64" (default) or "float32" for the matrix product (module docstring; spiked Wigner only).
+    device : None (numpy/BLAS), "auto", "cpu" or "cuda[:k]": torch device of the matrix product.
 
     The iteration, its derivation, references and state evolution m <- F(m^(p-1)/Delta + t) (p = 2,
     Delta = 1/lam for spiked Wigner) are in the module docstring.
@@ -346,7 +384,7 @@ class AMPDenoiser(_AMPBase):
 
     def __init__(self, model: SpikedWigner | SpikedTensor, damping: float = 0.0, tol: float = 1e-8,
                  max_iter: int = 500, init: str | np.ndarray = "random", *, init_scale: float | None = None,
-                 seed: SeedLike = None, warm_start: bool = False, dtype: str = "float64"):
+                 seed: SeedLike = None, warm_start: bool = False, dtype: str = "float64", device: str | None = None):
         if isinstance(model, SpikedWigner):
             self.p = 2
             self.Delta = 1.0 / model.lam if model.lam > 0 else math.inf
@@ -360,10 +398,10 @@ class AMPDenoiser(_AMPBase):
             raise TypeError(f"AMPDenoiser supports SpikedWigner and SpikedTensor models, got {type(model).__name__} "
                             "(use SKAMPDenoiser for SK, ExactDenoiser or BP for other models)")
         self.prior = model.prior
-        self._setup(model, damping, tol, max_iter, init, init_scale, seed, warm_start, dtype)
-        if dtype == "float32" and self.p != 2:
-            raise ValueError("dtype='float32' applies to the dense matrix product (SpikedWigner); the spiked "
-                             f"tensor (p = {self.p}) runs in float64")
+        self._setup(model, damping, tol, max_iter, init, init_scale, seed, warm_start, dtype, device)
+        if (dtype == "float32" or self.device is not None) and self.p != 2:
+            raise ValueError("dtype='float32' and device apply to the dense matrix product (SpikedWigner); the "
+                             f"spiked tensor (p = {self.p}) runs in float64 with numba")
         self._inv_delta = 0.0 if math.isinf(self.Delta) else 1.0 / self.Delta
         if isinstance(self.prior, DiscretePrior):
             mu = float(self.prior.weights @ self.prior.values)
@@ -428,11 +466,11 @@ class SKAMPDenoiser(_AMPBase):
 
     def __init__(self, model: SK, damping: float = 0.0, tol: float = 1e-8, max_iter: int = 500,
                  init: str | np.ndarray = "zero", *, init_scale: float | None = None, seed: SeedLike = None,
-                 warm_start: bool = False, dtype: str = "float64"):
+                 warm_start: bool = False, dtype: str = "float64", device: str | None = None):
         if not isinstance(model, SK):
             raise TypeError(f"SKAMPDenoiser supports SK models, got {type(model).__name__}")
         self.prior = Rademacher()
-        self._setup(model, damping, tol, max_iter, init, init_scale, seed, warm_start, dtype)
+        self._setup(model, damping, tol, max_iter, init, init_scale, seed, warm_start, dtype, device)
         self.beta = float(model.beta)
         self._J = np.asarray(model.couplings)
         self._h = self.beta * np.asarray(model.fields, dtype=float)
