@@ -772,6 +772,19 @@ def _check_threshold_args(tol, overlap_threshold, n_fit):
     return tol, overlap_threshold, n_fit
 
 
+def _bracket(name: str, given, ks: float, lo_fraction: float, tol: float) -> tuple[float, float]:
+    """The density bracket (lo, hi) of the dynamical-threshold bisection: ``given``, or by default
+    (lo_fraction ks, ks - max(2 tol, 0.005 ks)) below the Kesten-Stigum density ks."""
+    if not math.isfinite(ks):
+        raise ValueError("beta = 0 carries no information: no thresholds")
+    gap = max(2.0 * tol, 0.005 * ks)
+    lo, hi = (lo_fraction * ks, ks - gap) if given is None else (float(given[0]), float(given[1]))
+    check_real(f"{name}[0]", lo, minimum=0.0)
+    if not hi > lo:
+        raise ValueError(f"{name} must be (lo, hi) with hi > lo, got {given}")
+    return lo, hi
+
+
 def potts_thresholds(q: int, beta: float = math.inf, *, c_range: tuple[float, float] | None = None,
                      population: int = 20000, sweeps: int = 300, measure: int = 100, tol: float = 0.02,
                      overlap_threshold: float = 0.1, n_fit: int = 5, seed: SeedLike = None) -> ThresholdResult:
@@ -787,13 +800,7 @@ def potts_thresholds(q: int, beta: float = math.inf, *, c_range: tuple[float, fl
     beta = _check_beta(beta)
     tol, overlap_threshold, n_fit = _check_threshold_args(tol, overlap_threshold, n_fit)
     ks = potts_kesten_stigum(q, beta)
-    if not math.isfinite(ks):
-        raise ValueError("beta = 0 carries no information: no thresholds")
-    gap = max(2.0 * tol, 0.005 * ks)
-    lo, hi = (0.5 * ks, ks - gap) if c_range is None else (float(c_range[0]), float(c_range[1]))
-    check_real("c_range[0]", lo, minimum=0.0)
-    if not hi > lo:
-        raise ValueError(f"c_range must be (lo, hi) with hi > lo, got {c_range}")
+    lo, hi = _bracket("c_range", c_range, ks, 0.5, tol)
     rng = make_rng(seed)
 
     def run(c, init, s):
@@ -816,13 +823,7 @@ def naesat_thresholds(k: int, beta: float = math.inf, *, alpha_range: tuple[floa
     beta = _check_beta(beta)
     tol, overlap_threshold, n_fit = _check_threshold_args(tol, overlap_threshold, n_fit)
     ks = naesat_kesten_stigum(k, beta)
-    if not math.isfinite(ks):
-        raise ValueError("beta = 0 carries no information: no thresholds")
-    gap = max(2.0 * tol, 0.005 * ks)
-    lo, hi = (0.3 * ks, ks - gap) if alpha_range is None else (float(alpha_range[0]), float(alpha_range[1]))
-    check_real("alpha_range[0]", lo, minimum=0.0)
-    if not hi > lo:
-        raise ValueError(f"alpha_range must be (lo, hi) with hi > lo, got {alpha_range}")
+    lo, hi = _bracket("alpha_range", alpha_range, ks, 0.3, tol)
     rng = make_rng(seed)
 
     def run(alpha, init, s):
