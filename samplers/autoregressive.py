@@ -23,9 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from spinglass._validate import check_int
-from spinglass.base import Model
 
-from .generative import GenerativeDriver, Trajectory, categorical, denoiser_description
+from .generative import GenerativeDriver, Trajectory, categorical, denoiser_description, mean_representation
 
 
 class Autoregressive(GenerativeDriver):
@@ -116,16 +115,8 @@ class Autoregressive(GenerativeDriver):
             p = out.marginals[rows, sites]  # (b, r, K)
             revealed[rows, sites] = categorical(p, rng)
         if self.trajectory:
-            traj.record(1.0, _one_hot_or_values(model, revealed))
+            traj.record(1.0, mean_representation(model, revealed))
         return np.asarray(model.alphabet)[revealed], traj.as_trace("theta"), -(-n // r)
-
-
-def _one_hot_or_values(model: Model, revealed: np.ndarray) -> np.ndarray:
-    """The fully revealed configuration in the denoiser's mean representation."""
-    q = getattr(model, "q", None)
-    if q is not None:
-        return np.eye(int(q))[revealed]
-    return np.asarray(model.alphabet, dtype=float)[revealed]
 
 
 __all__ = ["Autoregressive"]

@@ -76,7 +76,7 @@ class StochasticLocalization(GenerativeDriver):
     def _run_batch(self, model, client, b, rng, progress):
         sched = self.schedule
         T = sched.T
-        shape = (b,) + site_shape(client.denoiser)
+        shape = (b,) + site_shape(model)
         y = np.zeros(shape)
         traj = Trajectory(model, self.trajectory)
         t, dt, change, k = 0.0, 0.0, math.inf, 0

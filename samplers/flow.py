@@ -133,11 +133,7 @@ class StochasticInterpolant(GenerativeDriver):
 
     # -- sampling -----------------------------------------------------------------------------------------
     def _run_batch(self, model, client, rows, rng, progress):
-        if client is not None:
-            shape = (rows,) + site_shape(client.denoiser)
-        else:
-            q = getattr(model, "q", None)
-            shape = (rows, model.n, int(q)) if q is not None else (rows, model.n)
+        shape = (rows,) + site_shape(model)
         traj = Trajectory(model, self.trajectory and client is not None)
         u = rng.standard_normal(shape)
         h = self.tau_end / self.n_steps

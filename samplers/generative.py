@@ -108,7 +108,7 @@ class DenoiserClient:
         if not np.all(np.isfinite(out.mean)) or (out.marginals is not None and not np.all(np.isfinite(out.marginals))):
             raise FloatingPointError(f"{name} returned non-finite values {where}")
         rows = len(out.converged)
-        expected = (rows,) + site_shape(self.denoiser)
+        expected = (rows,) + site_shape(self.denoiser.model)
         if out.mean.shape != expected:
             raise ValueError(f"{name} returned a mean of shape {out.mean.shape}, expected {expected}")
         if out.marginals is not None:
@@ -183,11 +183,10 @@ class Trajectory:
         self.q: list[np.ndarray] = []
         self.ov: list[np.ndarray] = []
         planted = model.planted
-        self.one_hot = getattr(model, "q", None) is not None
         if planted is None:
             self.planted = None
-        elif self.one_hot:
-            self.planted = np.eye(int(model.q))[np.asarray(planted, dtype=np.int64)]
+        elif getattr(model, "q", None) is not None:  # Potts: the planted colours are alphabet indices
+            self.planted = mean_representation(model, np.asarray(planted, dtype=np.int64))
         else:
             self.planted = np.asarray(planted, dtype=float)
 
@@ -215,10 +214,19 @@ class Trajectory:
         return out
 
 
-def site_shape(denoiser: Denoiser) -> tuple[int, ...]:
-    """Shape of one variable block in the Gaussian channel: (n,), or (n, q) for one-hot Potts variables."""
-    n = denoiser.model.n
-    return (n, denoiser.n_values) if denoiser.one_hot else (n,)
+def site_shape(model: Model) -> tuple[int, ...]:
+    """Shape of one configuration in the Gaussian channel: (n,), or (n, q) for one-hot Potts variables."""
+    q = getattr(model, "q", None)
+    return (model.n, int(q)) if q is not None else (model.n,)
+
+
+def mean_representation(model: Model, idx: np.ndarray) -> np.ndarray:
+    """Configurations given by alphabet indices (..., n) as the denoiser's means represent them: alphabet
+    values (scalar models) or one-hot vectors (..., n, q) (Potts)."""
+    q = getattr(model, "q", None)
+    if q is not None:
+        return np.eye(int(q))[idx]
+    return np.asarray(model.alphabet, dtype=float)[idx]
 
 
 def merge_traces(traces: list[dict]) -> dict:
@@ -315,4 +323,4 @@ class GenerativeDriver:
 
 __all__ = ["GenerativeDriver", "bind_denoiser", "check_denoiser_spec", "denoiser_description", "check_rounding",
            "DenoiserClient", "round_to_alphabet", "nearest_value", "categorical", "Trajectory", "ROUNDINGS",
-           "site_shape", "merge_traces"]
+           "site_shape", "mean_representation", "merge_traces"]
