@@ -1,0 +1,40 @@
+"""Learned neural samplers in torch: training utilities and autoregressive networks (MADE / VAN).
+
+* ``training``: the shared training loop ``fit`` with ``TrainConfig`` / ``TrainHistory``, checkpoints,
+  devices (``pick_device``: CUDA when present, else CPU) and the alphabet-index data helper.
+* ``made``: ``MADE``, a masked autoregressive network over n sites with K states each.
+* ``autoregressive_training``: maximum-likelihood training on samples (``train_made_ml``), variational
+  training from the energy (``train_van``) and importance-sampling estimates of log Z.
+* ``samplers``: ``NeuralAutoregressiveSampler`` (i.i.d. from the network) and ``NeuralMCMC``
+  (independence Metropolis-Hastings with the network as proposal), returning ``Samples``.
+"""
+
+from .autoregressive_training import (
+    ImportanceEstimate,
+    VANResult,
+    importance_log_z,
+    train_made_ml,
+    train_van,
+)
+from .made import MADE
+from .samplers import NeuralAutoregressiveSampler, NeuralMCMC
+from .training import (
+    NonFiniteLossError,
+    TrainConfig,
+    TrainHistory,
+    as_index_tensor,
+    count_parameters,
+    fit,
+    index_to_alphabet,
+    load_checkpoint,
+    pick_device,
+    save_checkpoint,
+    torch_seed,
+)
+
+__all__ = [
+    "MADE", "NeuralAutoregressiveSampler", "NeuralMCMC", "NonFiniteLossError", "TrainConfig", "TrainHistory",
+    "ImportanceEstimate", "VANResult", "as_index_tensor", "count_parameters", "fit", "importance_log_z",
+    "index_to_alphabet", "load_checkpoint", "pick_device", "save_checkpoint", "torch_seed", "train_made_ml",
+    "train_van",
+]
