@@ -38,3 +38,36 @@ __all__ = [
     "index_to_alphabet", "load_checkpoint", "pick_device", "save_checkpoint", "torch_seed", "train_made_ml",
     "train_van",
 ]
+
+# -- learned denoisers and flow-matching velocities (Gaussian-channel paths) ----------------------------------
+from .denoiser import (  # noqa: E402
+    CouplingDenoiser,
+    DenoiserNetwork,
+    MLPDenoiser,
+    MSECurve,
+    NeuralDenoiser,
+    TimeFeatures,
+    denoiser_mse_curve,
+    denoising_loss,
+    plot_mse_curves,
+    train_denoiser,
+)
+from .flow_matching import (  # noqa: E402
+    FlowDiffusionComparison,
+    GaussianMixture,
+    TwoLayerReLUVelocity,
+    VelocityField,
+    compare_flow_diffusion,
+    continuous_carrier,
+    empirical_wasserstein,
+    flow_matching_loss,
+    sliced_wasserstein,
+    train_velocity,
+)
+
+__all__ += [
+    "CouplingDenoiser", "DenoiserNetwork", "MLPDenoiser", "MSECurve", "NeuralDenoiser", "TimeFeatures",
+    "denoiser_mse_curve", "denoising_loss", "plot_mse_curves", "train_denoiser", "FlowDiffusionComparison",
+    "GaussianMixture", "TwoLayerReLUVelocity", "VelocityField", "compare_flow_diffusion", "continuous_carrier",
+    "empirical_wasserstein", "flow_matching_loss", "sliced_wasserstein", "train_velocity",
+]

@@ -46,19 +46,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .training import NonFiniteLossError, count_parameters
+from .training import NonFiniteLossError, check_positive_int, count_parameters
 
 __all__ = ["MADE"]
 
 _ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "gelu": F.gelu, "silu": F.silu}
-
-
-def _check_pos_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
 
 
 class MADE(nn.Module):
@@ -81,12 +73,12 @@ class MADE(nn.Module):
     def __init__(self, n: int, n_values: int, hidden: int | Sequence[int] = 64, *, order=None,
                  direct: bool = True, activation: str = "relu", seed: int = 0, dtype: torch.dtype = torch.float32):
         super().__init__()
-        self.n = _check_pos_int("n", n, 1)
-        self.n_values = _check_pos_int("n_values", n_values, 2)
+        self.n = check_positive_int("n", n, 1)
+        self.n_values = check_positive_int("n_values", n_values, 2)
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
-            widths = [_check_pos_int("hidden", hidden, 1)]
+            widths = [check_positive_int("hidden", hidden, 1)]
         elif isinstance(hidden, Sequence) and not isinstance(hidden, str):
-            widths = [_check_pos_int(f"hidden[{k}]", h, 1) for k, h in enumerate(hidden)]
+            widths = [check_positive_int(f"hidden[{k}]", h, 1) for k, h in enumerate(hidden)]
         else:
             raise TypeError(f"hidden must be an int or a sequence of ints, got {type(hidden).__name__}")
         if not isinstance(direct, bool):
@@ -95,7 +87,7 @@ class MADE(nn.Module):
             raise ValueError("hidden is empty and direct=False: the network would have no connections")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-        seed = _check_pos_int("seed", seed, 0)
+        seed = check_positive_int("seed", seed, 0)
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
         if order is None:
@@ -259,7 +251,7 @@ class MADE(nn.Module):
         with uniforms drawn from ``generator`` (a CPU ``torch.Generator``; None = torch's global CPU
         stream), so the draws do not depend on the device's random streams.
         """
-        n_samples = _check_pos_int("n_samples", n_samples, 1)
+        n_samples = check_positive_int("n_samples", n_samples, 1)
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         if generator is not None and generator.device.type != "cpu":

@@ -24,7 +24,6 @@ acceptance uniforms, so equal seeds give equal samples on the CPU.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 
 import numpy as np
@@ -35,19 +34,12 @@ from spinglass._validate import SeedLike, make_rng, seed_repr
 from ..samples import Samples
 from .autoregressive_training import check_network_fits_model, log_weight_of_index
 from .made import MADE
+from .training import check_positive_int
 
 __all__ = ["NeuralAutoregressiveSampler", "NeuralMCMC"]
 
 #: rows drawn from the network per batch (memory: rows · n · K floats)
 _BLOCK_ROWS = 1 << 16
-
-
-def _pos_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_network(network) -> MADE:
@@ -91,7 +83,7 @@ class NeuralAutoregressiveSampler:
 
     def __init__(self, network: MADE, *, batch_size: int = _BLOCK_ROWS):
         self.network = _check_network(network)
-        self.batch_size = _pos_int("batch_size", batch_size)
+        self.batch_size = check_positive_int("batch_size", batch_size)
 
     def describe(self) -> dict:
         return {"name": self.name, "network": self.network.describe(), "batch_size": self.batch_size}
@@ -105,7 +97,7 @@ class NeuralAutoregressiveSampler:
         ``progress`` is accepted for the common call shape (sampling is one batched pass per block).
         """
         check_network_fits_model(self.network, model)
-        n_samples = _pos_int("n_samples", n_samples)
+        n_samples = check_positive_int("n_samples", n_samples)
         _, tg = _generators(seed)
         t0 = time.perf_counter()
         idx, lq, passes = _draw(self.network, n_samples, tg, self.batch_size)
@@ -135,11 +127,11 @@ class NeuralMCMC:
     def __init__(self, network: MADE, n_steps: int = 100, n_chains: int | None = None, *, thin: int = 1,
                  trace_every: int = 1, batch_size: int = _BLOCK_ROWS):
         self.network = _check_network(network)
-        self.n_steps = _pos_int("n_steps", n_steps, 0)
-        self.n_chains = None if n_chains is None else _pos_int("n_chains", n_chains)
-        self.thin = _pos_int("thin", thin)
-        self.trace_every = _pos_int("trace_every", trace_every)
-        self.batch_size = _pos_int("batch_size", batch_size)
+        self.n_steps = check_positive_int("n_steps", n_steps, 0)
+        self.n_chains = None if n_chains is None else check_positive_int("n_chains", n_chains)
+        self.thin = check_positive_int("thin", thin)
+        self.trace_every = check_positive_int("trace_every", trace_every)
+        self.batch_size = check_positive_int("batch_size", batch_size)
 
     def describe(self) -> dict:
         return {"name": self.name, "network": self.network.describe(), "n_steps": self.n_steps,
@@ -156,7 +148,7 @@ class NeuralMCMC:
         the current state.
         """
         check_network_fits_model(self.network, model)
-        n_samples = _pos_int("n_samples", n_samples)
+        n_samples = check_positive_int("n_samples", n_samples)
         C = n_samples if self.n_chains is None else self.n_chains
         if n_samples % C:
             raise ValueError(f"n_samples = {n_samples} must be a multiple of n_chains = {C}")

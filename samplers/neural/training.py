@@ -104,6 +104,15 @@ def torch_seed(seed) -> int:
 
 
 # -- configuration and history -----------------------------------------------------------------------------
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``; TypeError for non-integers (bool included), ValueError below it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
 def _int_field(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"TrainConfig.{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
