@@ -72,6 +72,44 @@ Observables (averaged over the last ``measure`` sweeps; error bar = standard dev
   member update of a measured sweep contributes one node term (and, for NAE-SAT, one clause term built
   from k random members with a random planted pattern).
 
+Side information (NAE-SAT: the generative denoising paths, PHYSICS.md §2)
+------------------------------------------------------------------------
+``naesat_population_dynamics(..., side_snr=gamma, revealed_fraction=theta)`` adds a node factor psi_i to
+every variable, in the planted gauge (x = +1 is the planted value):
+
+* Gaussian channel (diffusion / flow path): y_i = gamma x*_i + sqrt(gamma) z_i gives the tilt e^{y_i x_i}
+  (the -gamma |x|^2 / 2 term is constant for x = ±1), i.e. psi_i(x) = e^{h_i x} with
+  h_i = gamma + sqrt(gamma) z_i in the gauge.  A fresh h (z ~ N(0, 1), Box–Muller) is drawn every time a
+  member is recomputed: the field is part of the random tree environment;
+* erasure channel (autoregressive path): with probability theta a variable is revealed,
+  psi_i(x) = 1[x = +1]; a recomputed member is then exactly (0, 1) (no clause is drawn for it).
+
+The member update becomes m(x) ∝ psi(x) prod_{a=1}^{d} mhat_a(x).  The Bethe free entropy keeps the form
+above with psi inside every variable normaliser,
+
+    Z_i = sum_x psi_i(x) prod_{a=1}^{d} mhat_a(x),     Z_{i->a} = sum_x psi_i(x) prod_{b != a} mhat_b(x),
+    Phi = E[(1 - d) log Z_i + sum_{a=1}^{d} log Z_{i->a}] + alpha E[log Z_a],
+
+where Z_a is built from members, which already carry their own psi (Z_ia = Z_i / Z_{i->a} still holds with
+m_{i->a} ∝ psi_i prod_{b != a} mhat_b).  For a revealed variable Z_i = prod_a mhat_a(+1) and
+Z_{i->a} = prod_{b != a} mhat_b(+1), so its node term (1 - d) log Z_i + sum_a log Z_{i->a} is exactly 0:
+revealed variables enter only through the clause terms (their members are (0, 1)).  This is
+log Z / n of Z = sum_x [solutions] · prod_i psi_i(x_i) (planted gauge), the quantity whose two branches are
+compared on the IT line.  The node terms are measured from the reference log 2cosh h_i (Gaussian; the
+node term at uniform clause messages, whose mean E_z log 2cosh(gamma + sqrt(gamma) z) is computed by
+quadrature) or 0 (revealed), and the clause terms from log(1 - 2^{1-k}(1 - e)) as before; the reported
+``free_entropy_para`` is then ``naesat_reference_free_entropy``,
+
+    Phi_ref = (1 - theta) E_z log 2cosh(gamma + sqrt(gamma) z) + alpha log(1 - 2^{1-k}(1 - e)),
+
+a reference only (with side information the uniform message is no fixed point).  Checked by hand
+against BP (``samplers.denoisers.BPDenoiser``) on planted graphs with n = 50000, k = 5, alpha = 7, with
+the realised fields / revealed set in BP's reference: gamma = 1, three instances Delta Phi = 0.1422,
+0.1419, 0.1478 against 0.1421(6) from 50000 members; theta = 0.3, 0.0426, 0.0426, 0.0426 against
+0.0426(5).  The per-variable Bethe term has a standard deviation of order 1, so one instance fluctuates
+by ~0.005 at this n (too slow and noisy for a unit test).
+``naesat_population_pair`` runs the informed and the uninformed start in the same random environment.
+
 Thresholds (``potts_thresholds``, ``naesat_thresholds``)
 --------------------------------------------------------
 * dynamical c_d (alpha_d): smallest density at which the informed start keeps an overlap above
@@ -179,10 +217,11 @@ def _index(st, n):
 
 
 @njit(cache=True, inline="always")
-def _cavity_log_sum(H, d, q, pre, pre_log, suf):
-    """sum_l log sum_sigma prod_{l' != l} H[l', sigma] (leave-one-out normalisers, rescaled products)."""
+def _cavity_log_sum(H, d, q, pre, pre_log, suf, w0):
+    """sum_l log sum_sigma w0[sigma] prod_{l' != l} H[l', sigma] (leave-one-out normalisers, rescaled
+    products); w0 is the node factor (all ones without side information)."""
     for s in range(q):
-        pre[0, s] = 1.0
+        pre[0, s] = w0[s]
     pre_log[0] = 0.0
     for l in range(1, d):
         mx = 0.0
@@ -234,6 +273,7 @@ def _potts_pd_kernel(pop, c, ew, n_sweeps, n_measure, st, overlap, overlap_map, 
     pre = np.empty((cap, q))
     pre_log = np.empty(cap)
     suf = np.empty(q)
+    w0 = np.ones(q)
     new = np.empty(q)
     child = np.empty(q)
     left = np.empty(q)
@@ -293,7 +333,7 @@ def _potts_pd_kernel(pop, c, ew, n_sweeps, n_measure, st, overlap, overlap_map, 
                 z += new[s]
             if m_idx >= 0:
                 log_zi = np.log(z) + log_scale
-                cav = _cavity_log_sum(H, d, q, pre, pre_log, suf) if d > 0 else 0.0
+                cav = _cavity_log_sum(H, d, q, pre, pre_log, suf, w0) if d > 0 else 0.0
                 para = (1.0 - 0.5 * d) * (log_q + d * log_a) + 0.5 * d * (log_q + (d - 1) * log_a)
                 acc_fe += (1.0 - 0.5 * d) * log_zi + 0.5 * cav - para
             inv = 1.0 / z
@@ -336,13 +376,61 @@ def _nae_draw_pattern(st, pat, k_other, ew):
         pat[j] = 1 if (code >> j) & 1 else -1
 
 
+@njit(cache=True, inline="always")
+def _normal(st):
+    """A standard normal draw (Box–Muller, one of the pair) from the xoshiro256** state ``st``."""
+    u1 = 1.0 - _uniform(st)  # in (0, 1]
+    u2 = _uniform(st)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+@njit(cache=True, inline="always")
+def _nae_clause_log(st, pop, k, ew):
+    """log Z_a of one clause: k random members, planted pattern uniform over the non-all-equal patterns of
+    k literals (the two all-equal patterns weighted ew)."""
+    N = pop.shape[0]
+    n_pat = 1 << k
+    while True:
+        code = int(_uniform(st) * n_pat)
+        if code >= n_pat:
+            code = n_pat - 1
+        if (code != 0 and code != n_pat - 1) or _uniform(st) < ew:
+            break
+    T = 1.0
+    F = 1.0
+    Nm = 0.0
+    for j in range(k):
+        r = _index(st, N)
+        if (code >> j) & 1:
+            pt = pop[r, 1]
+            pf = pop[r, 0]
+        else:
+            pt = pop[r, 0]
+            pf = pop[r, 1]
+        if j == 0:
+            T = pt
+            F = pf
+        else:
+            Nm = Nm * (pt + pf) + T * pf + F * pt
+            T *= pt
+            F *= pf
+    return np.log(ew * (T + F) + Nm)
+
+
 @njit(cache=True)
-def _naesat_pd_kernel(pop, k, alpha, ew, n_sweeps, n_measure, st, overlap, overlap_map, fe_terms):
+def _naesat_pd_kernel(pop, k, alpha, ew, gamma, theta, n_sweeps, n_measure, st, overlap, overlap_map,
+                      fe_terms):
     """In-place population sweeps for planted NAE-SAT; pop[r] = (P(x = -x*), P(x = x*)).
 
+    Side information (module docstring, "Side information"): each recomputed member is, with probability
+    ``theta``, revealed (set to (0, 1), no clause draws); otherwise it gets a fresh field
+    h = gamma + sqrt(gamma) z (when gamma > 0) multiplying it by (e^{-h}, e^{h}).  With gamma = theta = 0
+    no extra random numbers are drawn, so the stream and the results are those of the plain kernel.
+
     During the last ``n_measure`` sweeps every update also adds the per-variable Bethe term
-    (1 - d) log Z_i + sum_a log Z_{i->a} and one clause term alpha log Z_a, minus their paramagnetic
-    values (module docstring).
+    (1 - d) log Z_i + sum_a log Z_{i->a} (0 for a revealed variable) and one clause term alpha log Z_a,
+    minus their reference values (log 2cosh h, resp. 0 for a revealed variable, and
+    log(1 - 2^{1-k}(1 - ew))).
     """
     N = pop.shape[0]
     deg_mean = k * alpha
@@ -351,13 +439,25 @@ def _naesat_pd_kernel(pop, k, alpha, ew, n_sweeps, n_measure, st, overlap, overl
     pre = np.empty((cap, 2))
     pre_log = np.empty(cap)
     suf = np.empty(2)
+    w0 = np.ones(2)
     pat = np.empty(k, dtype=np.int64)
     log2 = np.log(2.0)
     log_para_clause = np.log(1.0 - 2.0 ** (1 - k) * (1.0 - ew))
+    sq_gamma = np.sqrt(gamma)
     for sweep in range(n_sweeps):
         m_idx = sweep - (n_sweeps - n_measure)
         acc_fe = 0.0
         for target in range(N):
+            if theta > 0.0 and _uniform(st) < theta:
+                # revealed: the message is the planted value; node term log Z_i - sum_a log Z_ia = 0
+                pop[target, 0] = 0.0
+                pop[target, 1] = 1.0
+                if m_idx >= 0:
+                    acc_fe += alpha * (_nae_clause_log(st, pop, k, ew) - log_para_clause)
+                continue
+            h = 0.0
+            if gamma > 0.0:
+                h = gamma + sq_gamma * _normal(st)
             d = _poisson(st, deg_mean)
             if d > cap:
                 cap = 2 * d
@@ -404,38 +504,32 @@ def _naesat_pd_kernel(pop, k, alpha, ew, n_sweeps, n_measure, st, overlap, overl
                     log_scale += np.log(mx)
                 if pc < _FLOOR:
                     pc = _FLOOR
+            ah = 0.0
+            if gamma > 0.0:
+                # node factor (e^{-h}, e^{h}) = e^{|h|} (w0[0], w0[1]) with max(w0) = 1
+                ah = abs(h)
+                if h >= 0.0:
+                    w0[0] = np.exp(-2.0 * h)
+                    w0[1] = 1.0
+                else:
+                    w0[0] = 1.0
+                    w0[1] = np.exp(2.0 * h)
+                pw *= w0[0]
+                pc *= w0[1]
+                log_scale += ah
+                if pc < _FLOOR * (pc + pw):
+                    pc = _FLOOR * (pc + pw)
             z = pc + pw
             if m_idx >= 0:
                 log_zi = np.log(z) + log_scale
-                cav = _cavity_log_sum(H, d, 2, pre, pre_log, suf) if d > 0 else 0.0
-                acc_fe += (1.0 - d) * log_zi + cav - log2
+                cav = _cavity_log_sum(H, d, 2, pre, pre_log, suf, w0) if d > 0 else 0.0
+                if gamma > 0.0:
+                    # reference log 2cosh h; the leave-one-out normalisers carry e^{|h|} each
+                    acc_fe += (1.0 - d) * log_zi + cav + d * ah - (ah + np.log1p(np.exp(-2.0 * ah)))
+                else:
+                    acc_fe += (1.0 - d) * log_zi + cav - log2
                 # clause term: all k literals, pattern uniform over non-all-equal (all-equal weighted ew)
-                n_pat = 1 << k
-                while True:
-                    code = int(_uniform(st) * n_pat)
-                    if code >= n_pat:
-                        code = n_pat - 1
-                    if (code != 0 and code != n_pat - 1) or _uniform(st) < ew:
-                        break
-                T = 1.0
-                F = 1.0
-                Nm = 0.0
-                for j in range(k):
-                    r = _index(st, N)
-                    if (code >> j) & 1:
-                        pt = pop[r, 1]
-                        pf = pop[r, 0]
-                    else:
-                        pt = pop[r, 0]
-                        pf = pop[r, 1]
-                    if j == 0:
-                        T = pt
-                        F = pf
-                    else:
-                        Nm = Nm * (pt + pf) + T * pf + F * pt
-                        T *= pt
-                        F *= pf
-                acc_fe += alpha * (np.log(ew * (T + F) + Nm) - log_para_clause)
+                acc_fe += alpha * (_nae_clause_log(st, pop, k, ew) - log_para_clause)
             pop[target, 0] = pw / z
             pop[target, 1] = pc / z
             if pop[target, 1] < _FLOOR:
@@ -509,6 +603,51 @@ def naesat_paramagnetic_free_entropy(k: int, alpha: float, beta: float = math.in
     alpha = check_real("alpha", alpha, minimum=0.0)
     ew = _edge_weight(_check_beta(beta))
     return math.log(2.0) + alpha * math.log(1.0 - 2.0 ** (1 - k) * (1.0 - ew))
+
+
+def gaussian_log2cosh_mean(gamma: float) -> float:
+    r"""E_z log 2cosh(gamma + sqrt(gamma) z), z ~ N(0, 1): the mean log-normaliser of the Gaussian-channel
+    node factor e^{h x}, x = ±1, in the planted gauge (log 2 at gamma = 0).
+
+    Gauss–Hermite quadrature with 200 nodes (log 2cosh is analytic and grows linearly; error < 1e-12 on
+    [0, 1e4], checked against adaptive quadrature in the tests).
+    """
+    gamma = check_real("gamma", gamma, minimum=0.0)
+    if gamma == 0.0:
+        return math.log(2.0)
+    z, w = _hermite_nodes()
+    h = np.abs(gamma + math.sqrt(gamma) * z)
+    return float(np.sum(w * (h + np.log1p(np.exp(-2.0 * h)))))
+
+
+_HERMITE: list = []
+
+
+def _hermite_nodes() -> tuple[np.ndarray, np.ndarray]:
+    if not _HERMITE:
+        z, w = np.polynomial.hermite_e.hermegauss(200)
+        _HERMITE.append((z, w / w.sum()))
+    return _HERMITE[0]
+
+
+def naesat_reference_free_entropy(k: int, alpha: float, beta: float = math.inf, *, side_snr: float = 0.0,
+                                  revealed_fraction: float = 0.0) -> float:
+    r"""Reference value Phi_ref from which ``delta_free_entropy`` is measured with side information:
+
+        Phi_ref = (1 - theta) E_z log 2cosh(gamma + sqrt(gamma) z) + alpha log(1 - 2^{1-k}(1 - e^{-beta})),
+
+    the Bethe functional's node terms at uniform clause-to-variable messages (log 2cosh h for a variable
+    with field h, 0 for a revealed one) plus the paramagnetic clause term.  It is exact, but it is a
+    reference, not the free entropy of a fixed point (with side information the uniform message is not
+    one); at gamma = theta = 0 it is the paramagnetic free entropy.
+    """
+    k = _check_k(k)
+    alpha = check_real("alpha", alpha, minimum=0.0)
+    ew = _edge_weight(_check_beta(beta))
+    side_snr = check_real("side_snr", side_snr, minimum=0.0)
+    theta = check_real("revealed_fraction", revealed_fraction, minimum=0.0, maximum=1.0)
+    return ((1.0 - theta) * gaussian_log2cosh_mean(side_snr)
+            + alpha * math.log(1.0 - 2.0 ** (1 - k) * (1.0 - ew)))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -619,40 +758,110 @@ def potts_population_dynamics(q: int, c: float, beta: float = math.inf, *, popul
 
 def naesat_population_dynamics(k: int, alpha: float, beta: float = math.inf, *, population: int = 20000,
                                sweeps: int = 300, measure: int = 100, init: str = "informed",
-                               noise: float = 1e-3, seed: SeedLike = None) -> PopulationResult:
+                               noise: float = 1e-3, side_snr: float = 0.0, revealed_fraction: float = 0.0,
+                               seed: SeedLike = None) -> PopulationResult:
     r"""Planted population dynamics for k-NAE-SAT / hypergraph bicolouring at clause density ``alpha``.
 
     Arguments as ``potts_population_dynamics`` with k (>= 2, clause size) and alpha (>= 0) in place of
     q and c; the uninformed start is p = (1/2 - noise · u, 1/2 + noise · u), u uniform in [-1, 1].
-    NAE-SAT is invariant under x -> -x, so the branch reached from the uninformed start is defined up to
-    that flip: when its mean overlap comes out negative the population and overlaps are flipped.
+
+    Side information on every variable (module docstring, "Side information"; both may be combined):
+
+    * ``side_snr`` = gamma >= 0: Gaussian channel (diffusion / flow path), a field
+      h = gamma + sqrt(gamma) z, z ~ N(0, 1), in the planted gauge (node factor e^{h x}), drawn afresh each
+      time a member is recomputed;
+    * ``revealed_fraction`` = theta in [0, 1]: erasure channel (autoregressive path), each recomputed member
+      is the planted value (0, 1) with probability theta.
+
+    With both 0 (the defaults) the kernel draws exactly the random numbers of the plain recursion, so the
+    results are identical to those without side information.  Without side information NAE-SAT is
+    invariant under x -> -x, so the branch reached from the uninformed start is defined up to that flip:
+    when its mean overlap comes out negative the population and overlaps are flipped (side information
+    breaks the symmetry, and nothing is flipped).  With side information ``free_entropy_para`` is the
+    reference value of ``naesat_reference_free_entropy`` (not a fixed point of the recursion), and
+    ``delta_free_entropy`` is measured from it.
     """
     k = _check_k(k)
     alpha = check_real("alpha", alpha, minimum=0.0)
     beta = _check_beta(beta)
     population, sweeps, measure, init, noise = _check_run(population, sweeps, measure, init, noise)
+    side_snr = check_real("side_snr", side_snr, minimum=0.0)
+    revealed_fraction = check_real("revealed_fraction", revealed_fraction, minimum=0.0, maximum=1.0)
     rng = make_rng(seed)
-    ew = _edge_weight(beta)
+    pop = _naesat_start(init, population, noise, rng)
+    return _naesat_run(k, alpha, beta, pop, init, sweeps, measure, noise, side_snr, revealed_fraction,
+                       _kernel_seed(rng), seed)
+
+
+def _naesat_start(init: str, population: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     if init == "informed":
         pop = np.zeros((population, 2))
         pop[:, 1] = 1.0
     else:
         u = noise * rng.uniform(-1.0, 1.0, size=population)
         pop = np.stack([0.5 - u, 0.5 + u], axis=1)
+    return pop
+
+
+def _naesat_run(k, alpha, beta, pop, init, sweeps, measure, noise, side_snr, revealed_fraction, st,
+                seed) -> PopulationResult:
+    """Run the NAE-SAT kernel from ``pop`` with the xoshiro state ``st`` (validated arguments)."""
+    population = pop.shape[0]
+    ew = _edge_weight(beta)
     overlap = np.empty(sweeps)
     overlap_map = np.empty(sweeps)
     delta = np.empty(measure)
     t0 = time.perf_counter()
-    _naesat_pd_kernel(pop, k, alpha, ew, sweeps, measure, _kernel_seed(rng), overlap, overlap_map, delta)
+    _naesat_pd_kernel(pop, k, alpha, ew, side_snr, revealed_fraction, sweeps, measure, st, overlap,
+                      overlap_map, delta)
     seconds = time.perf_counter() - t0
-    if init == "uninformed" and np.mean(overlap[-measure:]) < 0.0:
+    side = side_snr > 0.0 or revealed_fraction > 0.0
+    if init == "uninformed" and not side and np.mean(overlap[-measure:]) < 0.0:
         # x -> -x is a symmetry of NAE-SAT and of its planted ensemble: the branch reached from the symmetric
         # start is defined up to the global flip; orient it towards the planted configuration
         pop = pop[:, ::-1].copy()
         overlap, overlap_map = -overlap, -overlap_map
-    para = naesat_paramagnetic_free_entropy(k, alpha, beta)
-    return _result("naesat", {"k": k, "alpha": alpha, "beta": beta}, init, population, sweeps, measure, noise,
-                   seed, overlap, overlap_map, delta, para, pop, seconds)
+    params = {"k": k, "alpha": alpha, "beta": beta}
+    if side:
+        params.update(side_snr=side_snr, revealed_fraction=revealed_fraction)
+        para = naesat_reference_free_entropy(k, alpha, beta, side_snr=side_snr,
+                                             revealed_fraction=revealed_fraction)
+    else:
+        para = naesat_paramagnetic_free_entropy(k, alpha, beta)
+    return _result("naesat", params, init, population, sweeps, measure, noise, seed, overlap, overlap_map, delta,
+                   para, pop, seconds)
+
+
+def naesat_population_pair(k: int, alpha: float, beta: float = math.inf, *, population: int = 20000,
+                           sweeps: int = 300, measure: int = 100, noise: float = 1e-3, side_snr: float = 0.0,
+                           revealed_fraction: float = 0.0,
+                           seed: SeedLike = None) -> tuple[PopulationResult, PopulationResult]:
+    r"""The informed and the uninformed start of ``naesat_population_dynamics`` driven by the *same* random
+    environment (common random numbers): both kernels get the same xoshiro256** state.
+
+    No random draw of the kernel depends on the messages (revealed flags, fields h, degrees, literal
+    patterns and member indices are drawn in the same order whatever the population holds), so the two
+    runs see identical trees and differ only by their starting populations.  Where the recursion has a
+    single attracting fixed point the two populations merge (their overlaps agree to rounding, not only
+    to the O(1/sqrt(population)) sampling noise of independent runs); where two branches coexist they
+    stay apart.  This makes "the two starts differ" a sharp test.  Each result is, on its own, a run of
+    ``naesat_population_dynamics`` (with a different, but equally valid, stream).  Returns
+    (informed, uninformed).
+    """
+    k = _check_k(k)
+    alpha = check_real("alpha", alpha, minimum=0.0)
+    beta = _check_beta(beta)
+    population, sweeps, measure, _, noise = _check_run(population, sweeps, measure, "informed", noise)
+    side_snr = check_real("side_snr", side_snr, minimum=0.0)
+    revealed_fraction = check_real("revealed_fraction", revealed_fraction, minimum=0.0, maximum=1.0)
+    rng = make_rng(seed)
+    st = _kernel_seed(rng)
+    out = []
+    for init in ("informed", "uninformed"):
+        pop = _naesat_start(init, population, noise, rng)
+        out.append(_naesat_run(k, alpha, beta, pop, init, sweeps, measure, noise, side_snr, revealed_fraction,
+                               st.copy(), seed))
+    return out[0], out[1]
 
 
 def _result(family, params, init, population, sweeps, measure, noise, seed, overlap, overlap_map, delta, para,
@@ -857,6 +1066,7 @@ def reference_thresholds(seed: int = 2024, *, potts_population: int = 50_000, po
 
 __all__ = [
     "PopulationResult", "ThresholdResult", "naesat_kesten_stigum", "naesat_paramagnetic_free_entropy",
-    "naesat_population_dynamics", "naesat_thresholds", "potts_kesten_stigum", "potts_paramagnetic_free_entropy",
+    "naesat_population_dynamics", "naesat_population_pair", "naesat_reference_free_entropy", "naesat_thresholds",
+    "gaussian_log2cosh_mean", "potts_kesten_stigum", "potts_paramagnetic_free_entropy",
     "potts_population_dynamics", "potts_thresholds", "reference_thresholds",
 ]
