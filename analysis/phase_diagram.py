@@ -97,10 +97,10 @@ def _x_of(lam: float) -> float:
     return math.inf if lam == 0 else (0.0 if math.isinf(lam) else 1.0 / lam)
 
 
-def _generative_boundary(prior: Prior, p: int, path: str, Delta_alg: float) -> float:
+def _generative_boundary(prior: Prior, p: int, path: str, Delta_alg: float, tol: float = 1e-12) -> float:
     """Largest Delta at which ``path`` fails: its tricritical Delta if that point lies on the path."""
     try:
-        tri = tricritical_point(prior, p, path)
+        tri = tricritical_point(prior, p, path, tol=tol)
     except ValueError:
         return Delta_alg
     return tri.Delta if tri.u >= 0 else Delta_alg
@@ -144,20 +144,20 @@ def sparse_rademacher_phase_diagram(rho, x, *, progress: bool = False) -> PhaseD
                         meta={"prior": "SparseRademacher", "units": "x = Delta/rho^2 = 1/lam"})
 
 
-def pspin_thresholds(prior: Prior, p: int = 3) -> dict[str, float]:
+def pspin_thresholds(prior: Prior, p: int = 3, *, tol: float = 1e-12) -> dict[str, float]:
     """Thresholds of the spiked p-tensor with ``prior`` in temperature units T = sqrt(p Delta / 2).
 
     Returns T_dyn (informed branch appears: MCMC threshold), T_IT (= T_K), T_alg (0 for p >= 3: AMP from
     an uninformed start never succeeds at s = 0), T_diffusion and T_autoregressive (below them the
     Bayes-optimal diffusion / flow and autoregressive samplers are predicted to fail), with the matching
-    Delta values.
+    Delta values.  ``tol``: relative bisection width of the tricritical points (the generative thresholds).
     """
     p = check_int("p", p, minimum=2)
     th = model_thresholds(prior, p)
     out = {}
     for name, Delta in (("dyn", th.Delta_dyn), ("IT", th.Delta_IT), ("alg", th.Delta_alg),
-                        ("diffusion", _generative_boundary(prior, p, "gaussian", th.Delta_alg)),
-                        ("autoregressive", _generative_boundary(prior, p, "erasure", th.Delta_alg))):
+                        ("diffusion", _generative_boundary(prior, p, "gaussian", th.Delta_alg, tol)),
+                        ("autoregressive", _generative_boundary(prior, p, "erasure", th.Delta_alg, tol))):
         out[f"Delta_{name}"] = Delta
         out[f"T_{name}"] = math.sqrt(p * Delta / 2.0)
     return out
@@ -169,8 +169,8 @@ class PlaneLines:
 
     path: str
     Delta: np.ndarray
-    sp_low: np.ndarray    # lower spinodal (NaN where the path has none)
-    sp_high: np.ndarray   # upper spinodal
+    sp_low: np.ndarray    # sp1, the lower spinodal along the path: the informed branch appears (NaN if none)
+    sp_high: np.ndarray   # sp2, the upper spinodal: the uninformed branch vanishes
     first_order: np.ndarray
     tricritical: tuple[float, float]
 
@@ -179,8 +179,8 @@ class PlaneLines:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 4))
-        ax.plot(self.Delta, self.sp_low, "b--", label="sp1")
-        ax.plot(self.Delta, self.sp_high, "g--", label="sp2")
+        ax.plot(self.Delta, self.sp_low, "g--", label="sp1 (informed branch appears)")
+        ax.plot(self.Delta, self.sp_high, "b--", label="sp2 (uninformed branch vanishes)")
         ax.plot(self.Delta, self.first_order, "k-", label="IT (first order)")
         ax.plot(*self.tricritical, "ro", label="tricritical")
         ax.set_xlabel(r"$\Delta$")

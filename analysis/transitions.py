@@ -415,11 +415,12 @@ def _failure_intervals(curve, stable, lo, hi, spinodals, first_order) -> list[tu
 class ModelThresholds:
     """Thresholds of a spiked model at s = 0, in lam = 1/Delta (and Delta, and T for p-spins).
 
-    ``lam_dyn`` (sp2 in the (Delta, s) plane): the informed branch appears — the dynamical / MCMC
-    threshold.  ``lam_IT``: the Bayes-optimal overlap jumps (or becomes non-zero, for a continuous
-    transition).  ``lam_alg`` (sp1): the uninformed branch joins the informed one — AMP from an
-    uninformed start succeeds above it (inf when it never does, e.g. p >= 3).  ``continuous`` is True
-    when all three coincide (second-order transition).  lam_dyn <= lam_IT <= lam_alg.
+    ``lam_dyn`` (where sp1, the (Delta, s) plane's lower spinodal, meets s = 0): the informed branch
+    appears — the dynamical / MCMC threshold.  ``lam_IT``: the Bayes-optimal overlap jumps (or becomes
+    non-zero, for a continuous transition).  ``lam_alg`` (where sp2, the upper spinodal, meets s = 0):
+    the uninformed branch joins the informed one — AMP from an uninformed start succeeds above it (inf
+    when it never does, e.g. p >= 3).  ``continuous`` is True when all three coincide (second-order
+    transition).  lam_dyn <= lam_IT <= lam_alg.
     """
 
     prior: dict
