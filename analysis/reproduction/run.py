@@ -1,0 +1,242 @@
+r"""``spinglass reproduce``: the threshold table, the phase-diagram planes and the finite-size runs, from nothing.
+
+Writes into ``out``:
+
+* ``thresholds.json`` (rows of ``analysis.reproduction.thresholds``, with settings, version and wall
+  time) and ``thresholds.md`` (the table as Markdown);
+* ``planes_<model>.png`` and ``planes.json``: the (axis, s) and (axis, theta) diagrams of each model
+  (state evolution for the dense models, population dynamics along the paths for NAE-SAT);
+* ``finite_size_<model>.jsonl`` (resumable rows), ``finite_size_summary.json`` and
+  ``finite_size_<model>.png``;
+* ``beyond_sk.json`` / ``beyond_sk.png``: the SK model through the lens and algorithmic stochastic
+  localisation on it (``analysis.reproduction.beyond``).
+
+The work is split into independent tasks (thresholds of each model, each NAE-SAT path, each model's
+finite-size runs, SK) run on ``workers`` processes (default: the number of CPUs); the numba kernels are
+single-threaded, so on 2 cores two tasks run at once.  ``quick=True`` uses the reduced resolution and
+the small experiment sizes; the full run regenerates the committed ``docs/reproduction`` record.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from spinglass import __version__
+
+from . import beyond, finite_size, planes, thresholds
+
+#: Beyond the study: the SK betas and the experiment sizes of each mode.
+SK_BETAS = (0.3, 0.6, 0.9, 1.2)
+SK_SIZES = {"full": {"n": 400, "instances": 3, "n_samples": 8, "exact_samples": 3000, "sl_steps": 40, "sweeps": 500},
+            "quick": {"n": 100, "instances": 1, "n_samples": 3, "exact_samples": 500, "sl_steps": 20, "sweeps": 100}}
+#: NAE-SAT planes: densities and path grids, population settings per mode.
+NAESAT_PLANES = {
+    "full": {"alphas": (7.5, 8.0, 8.5, 9.0, 9.5, 10.0), "grid": {"gaussian": np.linspace(0.05, 0.8, 10),
+                                                               "erasure": np.linspace(0.02, 0.4, 10)},
+             "population": 2000, "sweeps": 100, "measure": 30},
+    "quick": {"alphas": (8.0, 9.0, 10.0), "grid": {"gaussian": np.linspace(0.1, 0.7, 4),
+                                                   "erasure": np.linspace(0.05, 0.35, 4)},
+              "population": 500, "sweeps": 40, "measure": 10},
+}
+
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# tasks (module-level functions: they run in worker processes)
+# ---------------------------------------------------------------------------------------------------------
+def _task_dense(resolution: str) -> dict:
+    rows = thresholds.threshold_table(resolution, models=("spherical_3spin", "ising_3spin", "sparse_rademacher_0.08"))
+    return {"rows": rows}
+
+
+def _task_naesat(resolution: str) -> dict:
+    return {"rows": thresholds.naesat_rows(resolution)}
+
+
+def _task_naesat_path(resolution: str, path: str) -> dict:
+    return {"rows": [thresholds.naesat_path_row(path, resolution)]}
+
+
+def _task_naesat_plane(mode: str, path: str) -> dict:
+    from ..population_paths import naesat_path_plane
+
+    cfg = NAESAT_PLANES[mode]
+    pl = naesat_path_plane(5, cfg["alphas"], path, cfg["grid"][path], population=cfg["population"],
+                           sweeps=cfg["sweeps"], measure=cfg["measure"], seed=5)
+    return {"plane": (path, pl)}
+
+
+def _task_finite_size(mode: str, model: str, out: str) -> dict:
+    path = Path(out) / f"finite_size_{model}.jsonl"
+    return {"finite_size": finite_size.run_finite_size(path, mode=mode, models=[model])}
+
+
+def _task_sk(mode: str) -> dict:
+    return {"sk": (beyond.sk_lens(SK_BETAS), beyond.run_sk_experiment(SK_BETAS, **SK_SIZES[mode]))}
+
+
+def _tasks(quick: bool, experiments: bool, out: Path) -> list[tuple]:
+    """(name, function, args), longest first (so that the pool's tail is short)."""
+    resolution, mode = ("reduced", "quick") if quick else ("full", "full")
+    tasks = [("NAE-SAT threshold, gaussian path", _task_naesat_path, (resolution, "gaussian")),
+             ("NAE-SAT threshold, erasure path", _task_naesat_path, (resolution, "erasure"))]
+    if experiments:
+        tasks += [(f"finite size, {m}", _task_finite_size, (mode, m, str(out)))
+                  for m in ("naesat_5", "sparse_rademacher_0.08")]
+        tasks.append(("SK beyond the study", _task_sk, (mode,)))
+    tasks += [("NAE-SAT thresholds", _task_naesat, (resolution,)),
+              ("NAE-SAT plane, gaussian path", _task_naesat_plane, (mode, "gaussian")),
+              ("NAE-SAT plane, erasure path", _task_naesat_plane, (mode, "erasure"))]
+    if experiments:
+        tasks += [(f"finite size, {m}", _task_finite_size, (mode, m, str(out)))
+                  for m in ("spherical_3spin", "ising_3spin")]
+    tasks.append(("dense-model thresholds", _task_dense, (resolution,)))
+    return tasks
+
+
+def _run_tasks(tasks: list[tuple], workers: int, log) -> dict:
+    results: dict = {"rows": [], "planes": {}, "finite_size": [], "sk": None, "seconds": {}}
+
+    def merge(name, res, secs):
+        results["seconds"][name] = secs
+        results["rows"] += res.get("rows", [])
+        results["finite_size"] += res.get("finite_size", [])
+        if "plane" in res:
+            results["planes"][res["plane"][0]] = res["plane"][1]
+        if "sk" in res:
+            results["sk"] = res["sk"]
+        log(f"  done: {name} ({secs:.1f} s)")
+
+    if workers <= 1:
+        for name, fn, args in tasks:
+            t = time.perf_counter()
+            merge(name, fn(*args), time.perf_counter() - t)
+        return results
+    # one BLAS / OpenMP thread per worker: the tasks already fill the cores, and nested threads oversubscribe
+    # them; "spawn" so that the workers' BLAS libraries start with these settings
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: "1" for k in _THREAD_VARS})
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    with pool:
+        t0 = time.perf_counter()
+        futures = {pool.submit(fn, *args): name for name, fn, args in tasks}
+        pending = set(futures)
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                merge(futures[f], f.result(), time.perf_counter() - t0)
+    return results
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True, workers: int | None = None,
+              progress: bool = False, log=print) -> dict:
+    """Regenerate the reproduction record in ``out`` (module docstring); returns a summary dict.
+
+    ``workers``: processes for the tasks (default ``os.cpu_count()``; 1 runs them in this process).
+    ``progress`` is accepted for the command line's sake; tasks report as they finish.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    resolution, mode = ("reduced", "quick") if quick else ("full", "full")
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    t0 = time.perf_counter()
+    tasks = _tasks(quick, experiments, out)
+    log(f"reproduce: {len(tasks)} tasks on {min(workers, len(tasks))} process(es), resolution {resolution}")
+    res = _run_tasks(tasks, min(workers, len(tasks)), log)
+
+    rows = thresholds.order_rows(res["rows"])
+    table = thresholds.format_table(rows)
+    (out / "thresholds.md").write_text(table + "\n")
+    (out / "thresholds.json").write_text(json.dumps(
+        {"version": __version__, "resolution": resolution, "settings": thresholds.RESOLUTIONS[resolution],
+         "task_seconds": res["seconds"], "rows": thresholds.rows_to_records(rows)}, indent=1, default=_jsonable))
+    log(table)
+
+    plane_records = {}
+    for model in planes.AXES:
+        pl = planes.dense_planes(model, 25 if quick else 100, planes.threshold_lines(rows, model))
+        plane_records[model] = pl.to_dict()
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+        pl.plot(axes)
+        _save(fig, out / f"planes_{model}.png")
+        plt.close(fig)
+    if res["planes"]:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+        lines = planes.threshold_lines(rows, "naesat_5")
+        for ax, path in zip(axes, ("gaussian", "erasure"), strict=True):
+            pl = res["planes"][path]
+            pl.plot(ax)
+            name = thresholds.NAESAT_PATH_NAMES[path]
+            for key in ("alpha_d", name):
+                if key in lines:
+                    ax.axvline(lines[key], ls=":", lw=0.8, color="tab:red" if key == name else "tab:purple",
+                               label=f"{key} = {lines[key]:.3f}")
+            ax.set_title(f"{planes.TITLES['naesat_5']}: {path} path (population dynamics)", fontsize=9)
+            ax.legend(fontsize=6)
+        _save(fig, out / "planes_naesat_5.png")
+        plt.close(fig)
+        plane_records["naesat_5"] = {p: pl.to_rows() for p, pl in res["planes"].items()}
+    (out / "planes.json").write_text(json.dumps(plane_records, default=_jsonable))
+
+    if experiments:
+        fs = finite_size.summarize(res["finite_size"])
+        (out / "finite_size_summary.json").write_text(json.dumps(
+            {"version": __version__, "mode": mode, "settings": finite_size.SETTINGS[mode],
+             "driver": finite_size.DRIVER, "summary": fs}, indent=1))
+        for model in finite_size.SETTINGS[mode]:
+            fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+            finite_size.plot_finite_size(fs, model, planes.threshold_lines(rows, model), axes)
+            _save(fig, out / f"finite_size_{model}.png")
+            plt.close(fig)
+        lens, sk_rows = res["sk"]
+        (out / "beyond_sk.json").write_text(json.dumps({"version": __version__, "mode": mode, "sizes": SK_SIZES[mode],
+                                                        "lens": lens, "rows": sk_rows}, indent=1))
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        beyond.plot_sk(sk_rows, ax)
+        _save(fig, out / "beyond_sk.png")
+        plt.close(fig)
+    seconds = time.perf_counter() - t0
+    log(f"reproduce: {seconds:.1f} s in total, written to {out}")
+    return {"version": __version__, "quick": quick, "resolution": resolution, "seconds": seconds,
+            "task_seconds": res["seconds"]}
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+__all__ = ["NAESAT_PLANES", "SK_BETAS", "SK_SIZES", "reproduce"]
