@@ -187,3 +187,20 @@ def test_reproduce_command_end_to_end(tmp_path, monkeypatch, capsys):
         assert (out / f"finite_size_{m}.jsonl").stat().st_size > 0
     rec = json.loads((out / "thresholds.json").read_text())
     assert rec["resolution"] == "reduced" and len(rec["rows"]) == len(_record()["rows"])
+
+
+def test_tasks_run_on_a_process_pool_and_thread_settings_are_restored(monkeypatch):
+    """Two tasks on two spawned workers give the same rows as in-process, and the parent's BLAS thread
+    variables are left as they were."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    tasks = [("a", run._task_dense, ("reduced",)), ("b", run._task_dense, ("reduced",))]
+    pooled = run._run_tasks(tasks, 2, log=lambda *a: None)
+    serial = run._run_tasks(tasks[:1], 1, log=lambda *a: None)
+    assert len(pooled["rows"]) == 2 * len(serial["rows"]) == 38
+    got = {(r.model, r.threshold): r.computed for r in pooled["rows"]}
+    assert got == {(r.model, r.threshold): r.computed for r in serial["rows"]}
+    assert set(pooled["seconds"]) == {"a", "b"}
+    import os
+
+    assert os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in os.environ
