@@ -24,6 +24,7 @@ import numpy as np
 
 from spinglass._validate import check_int
 
+from .denoisers.base import ContradictionError
 from .generative import GenerativeDriver, Trajectory, categorical, denoiser_description, mean_representation
 
 
@@ -41,13 +42,28 @@ class Autoregressive(GenerativeDriver):
     trajectory : record the denoiser's self-overlap / overlap with planted along theta = k / n
         (``Samples.trace``: "theta", "self_overlap", "overlap_planted", "jump_t", "jump_size").
     batch_size : samples decimated at once (default: all).
+    on_contradiction : "raise" (default) or "restart".  An approximate oracle (BP at beta = inf) can
+        declare that the values revealed so far leave no configuration (``ContradictionError``).  With
+        "restart" the rows of a batch that hit one are decimated again one at a time, from scratch with
+        a fresh order, up to ``max_restarts`` times each; the samples then follow the sampler's law
+        *conditioned on finishing*, and ``trace["restarts"]`` (n_samples,) counts the restarts of each
+        sample (``work["restarts"]`` their total).  For an exact oracle nothing changes: it never
+        contradicts, and the same seed gives the same samples as "raise".
+    max_restarts : restarts allowed per sample (>= 1) with "restart"; beyond them the error is raised.
     """
 
     name = "Autoregressive"
 
     def __init__(self, oracle, order="random", *, permutation=None, reveal_per_step: int = 1,
-                 trajectory: bool = False, batch_size: int | None = None):
+                 trajectory: bool = False, batch_size: int | None = None, on_contradiction: str = "raise",
+                 max_restarts: int = 10):
         self._init_common(oracle, trajectory, batch_size)
+        if on_contradiction not in ("raise", "restart"):
+            raise ValueError(f"on_contradiction must be 'raise' or 'restart', got {on_contradiction!r}")
+        if on_contradiction == "restart" and trajectory:
+            raise ValueError("on_contradiction='restart' does not record trajectories: use trajectory=False")
+        self.on_contradiction = on_contradiction
+        self.max_restarts = check_int("max_restarts", max_restarts, minimum=1)
         if isinstance(order, str):
             if order not in ("random", "given"):
                 raise ValueError(f"order must be 'random', 'given' or a permutation array, got {order!r}")
@@ -79,7 +95,10 @@ class Autoregressive(GenerativeDriver):
 
     def describe(self) -> dict:
         d = {"name": self.name, "order": self.order, "reveal_per_step": self.reveal_per_step,
-             "oracle": denoiser_description(self.oracle), "batch_size": self.batch_size}
+             "oracle": denoiser_description(self.oracle), "batch_size": self.batch_size,
+             "on_contradiction": self.on_contradiction}
+        if self.on_contradiction == "restart":
+            d["max_restarts"] = self.max_restarts
         if self.permutation is not None:
             d["permutation"] = self.permutation.tolist()
         return d
@@ -91,6 +110,33 @@ class Autoregressive(GenerativeDriver):
             raise ValueError(f"permutation has length {self.permutation.size}, but the model has n = {model.n}")
 
     def _run_batch(self, model, client, b, rng, progress):
+        if self.on_contradiction == "raise":
+            return self._decimate(model, client, b, rng, progress)
+        try:
+            x, trace, steps = self._decimate(model, client, b, rng, progress)
+            return x, {"restarts": np.zeros(b, dtype=np.int64)}, steps
+        except ContradictionError:
+            pass
+        # redo every row of the batch alone, restarting each on a contradiction
+        xs, restarts = [], np.zeros(b, dtype=np.int64)
+        steps = 0
+        for i in range(b):
+            while True:
+                client.denoiser.reset(rng)
+                try:
+                    x, _, k = self._decimate(model, client, 1, rng, False)
+                except ContradictionError as err:
+                    restarts[i] += 1
+                    if restarts[i] > self.max_restarts:
+                        raise ContradictionError(f"{err} (sample {i} of the batch still contradicts after "
+                                                 f"max_restarts = {self.max_restarts} restarts)", i) from err
+                    continue
+                xs.append(x)
+                steps += k
+                break
+        return np.concatenate(xs, axis=0), {"restarts": restarts}, steps
+
+    def _decimate(self, model, client, b, rng, progress):
         n = model.n
         if self.permutation is not None:
             orders = np.broadcast_to(self.permutation, (b, n))

@@ -311,13 +311,16 @@ class GenerativeDriver:
             xs.append(x)
             traces.append(tr)
             steps += k
+        trace = merge_traces(traces)
         work: dict[str, float] = {"steps": steps}
+        if "restarts" in trace:
+            work["restarts"] = int(np.sum(trace["restarts"]))
         if client is not None:
             client.warn_if_unconverged(self.name)
             den.reset()
             work.update(client.work())
         return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
-                       sampler=self.describe(), seed=seed_repr(seed), trace=merge_traces(traces),
+                       sampler=self.describe(), seed=seed_repr(seed), trace=trace,
                        wall_time=time.perf_counter() - start, work=work)
 
 

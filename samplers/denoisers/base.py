@@ -39,6 +39,15 @@ class NonConvergenceWarning(RuntimeWarning):
     """An iterative denoiser stopped at its iteration cap before meeting its tolerance."""
 
 
+class ContradictionError(ValueError):
+    """Hard constraints (beta = inf) and the revealed values leave no configuration of positive weight, as far
+    as the (possibly approximate) denoiser can tell; ``row`` is the batch row where it was found."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+
 @dataclass
 class DenoiserOutput:
     """The answer of a denoiser to a batch of B queries.
@@ -180,4 +189,4 @@ class Denoiser(ABC):
         return y, t_arr, revealed.astype(np.int64)
 
 
-__all__ = ["Denoiser", "DenoiserOutput", "NonConvergenceWarning"]
+__all__ = ["ContradictionError", "Denoiser", "DenoiserOutput", "NonConvergenceWarning"]

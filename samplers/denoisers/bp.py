@@ -114,7 +114,7 @@ from numba import njit
 from spinglass._validate import SeedLike, make_rng, seed_repr
 from spinglass.sparse import NAESATModel, PottsModel
 
-from .base import Denoiser, DenoiserOutput
+from .base import ContradictionError, Denoiser, DenoiserOutput
 
 #: Largest log-ratio between the node-factor entries of one variable (see module docstring).
 FIELD_CLIP = 600.0
@@ -687,8 +687,8 @@ class BPDenoiser(Denoiser):
             return
         where = f"clause {-2 - bad}" if bad <= -2 else f"{what} {bad}"
         beta = self.model.beta
-        raise ValueError(f"BPDenoiser: contradiction in batch row {row} at {where}: the revealed values and the "
-                         f"constraints (beta = {beta}) leave no configuration of positive weight")
+        raise ContradictionError(f"BPDenoiser: contradiction in batch row {row} at {where}: the revealed values and "
+                                 f"the constraints (beta = {beta}) leave no configuration of positive weight", row)
 
 
 __all__ = ["BPDenoiser", "FIELD_CLIP", "PLANTED_INIT_WEIGHT", "WARM_START_MIX"]
