@@ -17,7 +17,8 @@ quality
 cost
     ``wall_time`` (s), ``sweeps`` (MCMC) / ``steps`` (Langevin, generative drivers), ``denoiser_calls``,
     ``denoiser_iterations`` (AMP / BP iterations summed over rows), ``denoiser_unconverged`` (queries that
-    missed their tolerance), ``attempted_updates``.
+    missed their tolerance), ``restarts`` (autoregressive samples redone after a contradiction),
+    ``attempted_updates``.
 
 Each sampler gets its own seed from ``numpy.random.SeedSequence(seed).spawn`` (recorded in the
 ``sampler_seed`` column): a sampler's seed depends on (seed, its position) only, so appending samplers to
@@ -37,7 +38,8 @@ from spinglass.base import Model
 from . import metrics
 
 #: Work counters copied to the table when a sampler reports them.
-COST_COLUMNS = ("sweeps", "steps", "denoiser_calls", "denoiser_iterations", "denoiser_unconverged", "attempted_updates")
+COST_COLUMNS = ("sweeps", "steps", "denoiser_calls", "denoiser_iterations", "denoiser_unconverged", "restarts",
+                "attempted_updates")
 
 
 @dataclass

@@ -190,8 +190,8 @@ def test_reproduce_command_end_to_end(tmp_path, monkeypatch, capsys):
 
 
 def test_tasks_run_on_a_process_pool_and_thread_settings_are_restored(monkeypatch):
-    """Two tasks on two spawned workers give the same rows as in-process, and the parent's BLAS thread
-    variables are left as they were."""
+    """Two tasks on two spawned workers give the rows computed in-process (to rounding), and the parent's
+    BLAS thread variables are left as they were."""
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     tasks = [("a", run._task_dense, ("reduced",)), ("b", run._task_dense, ("reduced",))]
@@ -199,7 +199,8 @@ def test_tasks_run_on_a_process_pool_and_thread_settings_are_restored(monkeypatc
     serial = run._run_tasks(tasks[:1], 1, log=lambda *a: None)
     assert len(pooled["rows"]) == 2 * len(serial["rows"]) == 38
     got = {(r.model, r.threshold): r.computed for r in pooled["rows"]}
-    assert got == {(r.model, r.threshold): r.computed for r in serial["rows"]}
+    # equal up to rounding: the workers run one BLAS thread, which may sum in another order
+    assert got == pytest.approx({(r.model, r.threshold): r.computed for r in serial["rows"]}, rel=1e-12)
     assert set(pooled["seconds"]) == {"a", "b"}
     import os
 

@@ -14,7 +14,9 @@ the generative ones over AMP (dense models) or BP (NAE-SAT).  Per run it records
 planted configuration, the mean two-sample overlap, the Nishimori gap (their difference) and the energy
 gap mean E(x)/N - E(x*)/N; both gaps vanish for posterior samples (Nishimori identity, PHYSICS.md §1), so
 a gap away from 0 is a sampler that misses the posterior.  A sampler that stops on a contradiction (BP at
-beta = inf given revealed values that leave no solution) is recorded with ``failed`` = the message.
+beta = inf given revealed values that leave no solution) is restarted (NAE-SAT: at most
+``NAESAT_MAX_RESTARTS`` times per sample, counted in ``restarts``); a run that still fails is recorded
+with ``failed`` = the message.
 
 Resumable: every finished (model, axis value, instance, sampler) row is appended at once to a JSON-lines
 file (``spinglass reproduce`` keeps one per model); a rerun with the same file skips those rows.
@@ -74,6 +76,9 @@ AMP = {"warm_start": True, "tol": 1e-4, "max_iter": 150}
 AMP_TENSOR = {"warm_start": True, "tol": 1e-4, "max_iter": 100, "damping": 0.5}
 BP = {"tol": 1e-4, "max_iter": 200}
 REVEAL_FRACTION_TENSOR = 20
+#: BP-guided decimation at beta = inf restarts a sample that hits a contradiction, at most this many times;
+#: a run whose samples still contradict is recorded as failed.
+NAESAT_MAX_RESTARTS = 5
 QUANTITIES = ("overlap_planted", "two_sample_overlap", "nishimori_gap", "energy_gap")
 
 
@@ -109,13 +114,20 @@ def make_samplers(model: str, n: int, mcmc_steps: int, samplers: Sequence[str] |
     out["flow"] = StochasticInterpolant(den, interpolant="linear", method="ode", integrator="heun",
                                         n_steps=DRIVER["flow_steps"], T=DRIVER["T_end"])
     if model != "spherical_3spin":
-        out["autoregressive"] = Autoregressive(den, reveal_per_step=max(1, n // reveal))
+        extra = {"on_contradiction": "restart", "max_restarts": NAESAT_MAX_RESTARTS} if model == "naesat_5" else {}
+        out["autoregressive"] = Autoregressive(den, reveal_per_step=max(1, n // reveal), **extra)
     if samplers is not None:
         unknown = set(samplers) - {"mcmc", "diffusion", "flow", "autoregressive"}
         if unknown:
             raise ValueError(f"samplers must be among mcmc, diffusion, flow, autoregressive; got {sorted(unknown)}")
         out = {k: v for k, v in out.items() if k in samplers}
     return out
+
+
+def tab_restarts(rec: dict) -> int | None:
+    """Restarts of autoregressive decimation from a ``compare`` row (None when not reported)."""
+    v = rec.get("restarts")
+    return None if v is None or v != v else int(v)
 
 
 def _key(row: dict) -> tuple:
@@ -189,6 +201,9 @@ def run_finite_size(path: str | Path, *, mode: str = "full", models: Sequence[st
                     tab = compare(model, {name: sampler}, cfg["n_samples"], seed=seed).table
                 rec = tab.iloc[0].to_dict()
                 row.update({q: float(rec.get(q, math.nan)) for q in QUANTITIES})
+                restarts = tab_restarts(rec)
+                if restarts is not None:
+                    row["restarts"] = restarts
                 unconv = rec.get("denoiser_unconverged")
                 row["denoiser_unconverged"] = None if unconv is None or unconv != unconv else int(unconv)
             except ValueError as err:  # BP contradiction at beta = inf: the sampler failed on this instance
