@@ -148,6 +148,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from samplers.denoisers.bp import nae_clause_fold
 from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_repr
 
 #: Smallest weight kept on the planted value of a member and of a partial product (relative to its largest
@@ -411,9 +412,7 @@ def _nae_clause_log(st, pop, k, ew):
             T = pt
             F = pf
         else:
-            Nm = Nm * (pt + pf) + T * pf + F * pt
-            T *= pt
-            F *= pf
+            T, F, Nm = nae_clause_fold(T, F, Nm, pt, pf)
     return np.log(ew * (T + F) + Nm)
 
 
@@ -484,9 +483,7 @@ def _naesat_pd_kernel(pop, k, alpha, ew, gamma, theta, n_sweeps, n_measure, st, 
                         T = pt
                         F = pf
                     else:
-                        Nm = Nm * (pt + pf) + T * pf + F * pt
-                        T *= pt
-                        F *= pf
+                        T, F, Nm = nae_clause_fold(T, F, Nm, pt, pf)
                 wc = ew * T + Nm + F  # target literal +1 = planted value
                 ww = ew * F + Nm + T
                 z = wc + ww

@@ -335,6 +335,19 @@ def _potts_bp_summary(indptr, indices, rev, psi, offset, msg, ew, marg):
 
 
 @njit(cache=True, inline="always")
+def nae_clause_fold(T, F, N, pt, pf):
+    """One more literal in the running sums of a NAE clause's product over its literals.
+
+    With t_j = P(literal j true), f_j = P(literal j false): T = prod_j t_j (all true), F = prod_j f_j (all
+    false) and N = the weight of the mixed patterns, sum over patterns with at least one true and one false
+    literal; adding literal (pt, pf) gives N' = N (pt + pf) + T pf + F pt, T' = T pt, F' = F pf.  The
+    caller starts from (T, F, N) = (t_1, f_1, 0).  Shared by BP (``samplers.denoisers.bp``) and the cavity
+    population dynamics (``analysis.population_dynamics``).
+    """
+    return T * pt, F * pf, N * (pt + pf) + T * pf + F * pt
+
+
+@njit(cache=True, inline="always")
 def _naesat_c2v(lit, v2c, ew, a, r, k):
     """Clause-to-variable message (eq. 2) of clause a to its slot r: returns (P(x = -1), P(x = +1)).
 
@@ -365,9 +378,7 @@ def _naesat_c2v(lit, v2c, ew, a, r, k):
             F = pf
             first = False
         else:
-            N = N * (pt + pf) + T * pf + F * pt
-            T *= pt
-            F *= pf
+            T, F, N = nae_clause_fold(T, F, N, pt, pf)
     wp = ew * T + N + F  # literal of slot r true: forbidden only if all others true
     wm = ew * F + N + T
     z = wp + wm
@@ -466,9 +477,7 @@ def _naesat_bp_summary(lit, vptr, vedge, psi, offset, v2c, ew, marg):
                 F = pf
                 first = False
             else:
-                N = N * (pt + pf) + T * pf + F * pt
-                T *= pt
-                F *= pf
+                T, F, N = nae_clause_fold(T, F, N, pt, pf)
         za = ew * (T + F) + N
         if not za > 0.0:
             return 0.0, -2 - a
