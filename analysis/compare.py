@@ -116,4 +116,11 @@ def compare(model: Model, samplers, n_samples: int, *, seed: int = 0, max_exact_
     return Comparison(table=pd.DataFrame(rows), samples=records)
 
 
-__all__ = ["compare", "Comparison", "COST_COLUMNS"]
+def count_or_none(row: dict, key: str) -> int | None:
+    """A work counter of a ``compare`` table row as an int, or None when the sampler does not report it
+    (the table holds NaN there)."""
+    v = row.get(key)
+    return None if v is None or v != v else int(v)
+
+
+__all__ = ["compare", "Comparison", "COST_COLUMNS", "count_or_none"]

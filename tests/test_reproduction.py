@@ -112,6 +112,11 @@ def test_row_criterion_can_fail():
     assert r.within is True
 
 
+def test_rows_round_trip_through_records():
+    rows = thresholds.rows_from_records(_record()["rows"])
+    assert thresholds.rows_to_records(rows) == _record()["rows"]
+
+
 def test_published_lookup():
     assert published("ising_3spin", "T_K").value == 0.651
     assert published("ising_3spin", "nonsense") is None

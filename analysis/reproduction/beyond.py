@@ -41,7 +41,7 @@ from samplers.schedules import GeometricSchedule
 from spinglass.closed_forms import sk_annealed_energy
 from spinglass.priors import Rademacher
 
-from ..compare import compare
+from ..compare import compare, count_or_none
 from ..state_evolution import StateEvolution
 from ..transitions import analyze_path
 
@@ -69,11 +69,6 @@ def _annealed(beta: float) -> float | None:
     return sk_annealed_energy(float(beta)) if beta <= 1.0 else None
 
 
-def _unconverged(rec: dict) -> float | None:
-    v = rec.get("denoiser_unconverged")
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
 def run_sk_experiment(betas: Sequence[float] = (0.3, 0.6, 0.9), *, n: int = 400, instances: int = 2,
                       n_samples: int = 4, exact_n: int = 12, exact_samples: int = 2000, sl_steps: int = 30,
                       sweeps: int = 300, seed: int = 0) -> list[dict]:
@@ -91,7 +86,8 @@ def run_sk_experiment(betas: Sequence[float] = (0.3, 0.6, 0.9), *, n: int = 400,
                 rows.append({"beta": float(b), "n": n, "instance": i, "sampler": rec["sampler"],
                              "energy": rec["energy"], "energy_sem": rec["energy_sem"],
                              "energy_annealed": _annealed(b), "two_sample_overlap": rec["two_sample_overlap"],
-                             "wall_time": rec["wall_time"], "denoiser_unconverged": _unconverged(rec)})
+                             "wall_time": rec["wall_time"],
+                             "denoiser_unconverged": count_or_none(rec, "denoiser_unconverged")})
         small = sg.SK(exact_n, float(b), seed=11)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

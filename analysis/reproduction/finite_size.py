@@ -39,10 +39,10 @@ import numpy as np
 import spinglass as sg
 from samplers import Langevin, Metropolis, StochasticInterpolant, StochasticLocalization
 from samplers.autoregressive import Autoregressive
-from samplers.denoisers import AMPDenoiser, BPDenoiser
+from samplers.denoisers import AMPDenoiser, BPDenoiser, ContradictionError
 from samplers.schedules import GeometricSchedule
 
-from ..compare import compare
+from ..compare import compare, count_or_none
 from .planes import AXIS_LABEL, TITLES, to_delta
 from .thresholds import RHO
 
@@ -124,12 +124,6 @@ def make_samplers(model: str, n: int, mcmc_steps: int, samplers: Sequence[str] |
     return out
 
 
-def tab_restarts(rec: dict) -> int | None:
-    """Restarts of autoregressive decimation from a ``compare`` row (None when not reported)."""
-    v = rec.get("restarts")
-    return None if v is None or v != v else int(v)
-
-
 def _key(row: dict) -> tuple:
     return (row["model"], round(float(row["value"]), 10), int(row["instance"]), row["sampler"])
 
@@ -182,9 +176,10 @@ def run_finite_size(path: str | Path, *, mode: str = "full", models: Sequence[st
         from tqdm.auto import tqdm
 
         tasks = tqdm(tasks, desc="finite-size runs", unit="instance")
+    named_of = {m: make_samplers(m, settings[m]["n"], settings[m]["mcmc"], samplers) for m in models}
     for m, k, v, i in tasks:
         cfg = settings[m]
-        named = make_samplers(m, cfg["n"], cfg["mcmc"], samplers)
+        named = named_of[m]
         todo = {name: s for name, s in named.items()
                 if _key({"model": m, "value": v, "instance": i, "sampler": name}) not in done}
         if not todo:
@@ -201,12 +196,11 @@ def run_finite_size(path: str | Path, *, mode: str = "full", models: Sequence[st
                     tab = compare(model, {name: sampler}, cfg["n_samples"], seed=seed).table
                 rec = tab.iloc[0].to_dict()
                 row.update({q: float(rec.get(q, math.nan)) for q in QUANTITIES})
-                restarts = tab_restarts(rec)
+                restarts = count_or_none(rec, "restarts")
                 if restarts is not None:
                     row["restarts"] = restarts
-                unconv = rec.get("denoiser_unconverged")
-                row["denoiser_unconverged"] = None if unconv is None or unconv != unconv else int(unconv)
-            except ValueError as err:  # BP contradiction at beta = inf: the sampler failed on this instance
+                row["denoiser_unconverged"] = count_or_none(rec, "denoiser_unconverged")
+            except ContradictionError as err:  # BP at beta = inf, restarts exhausted: failed on this instance
                 row.update({q: math.nan for q in QUANTITIES})
                 row["failed"] = str(err)[:300]
             row["wall_time"] = time.perf_counter() - t0

@@ -23,7 +23,7 @@ import json
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -137,8 +137,6 @@ def _run_tasks(tasks: list[tuple], workers: int, log) -> dict:
         t0 = time.perf_counter()
         futures = {pool.submit(fn, *args): name for name, fn, args in tasks}
         pending = set(futures)
-        from concurrent.futures import FIRST_COMPLETED, wait
-
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
@@ -156,7 +154,7 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
     """Regenerate the reproduction record in ``out`` (module docstring); returns a summary dict.
 
     ``workers``: processes for the tasks (default ``os.cpu_count()``; 1 runs them in this process).
-    ``progress`` is accepted for the command line's sake; tasks report as they finish.
+    ``progress``: report each task as it finishes, with its elapsed time.
     """
     import matplotlib
 
@@ -172,7 +170,7 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
     t0 = time.perf_counter()
     tasks = _tasks(quick, experiments, out)
     log(f"reproduce: {len(tasks)} tasks on {min(workers, len(tasks))} process(es), resolution {resolution}")
-    res = _run_tasks(tasks, min(workers, len(tasks)), log)
+    res = _run_tasks(tasks, min(workers, len(tasks)), log if progress else (lambda *a: None))
 
     rows = thresholds.order_rows(res["rows"])
     table = thresholds.format_table(rows)

@@ -31,7 +31,6 @@ settings were chosen (``NAESAT_SYSTEMATIC``).
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass
 
 from spinglass.priors import Gaussian, Rademacher, SparseRademacher
@@ -215,6 +214,12 @@ def rows_to_records(rows: list[ThresholdRow]) -> list[dict]:
     return [asdict(r) for r in rows]
 
 
+def rows_from_records(records: list[dict]) -> list[ThresholdRow]:
+    """Rows back from ``rows_to_records`` dicts (``rel_diff`` and ``within`` are recomputed)."""
+    derived = {"rel_diff", "within"}
+    return [ThresholdRow(**{k: v for k, v in r.items() if k not in derived}) for r in records]
+
+
 def _fmt(v: float | None, digits: int = 5) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
@@ -242,12 +247,5 @@ def format_table(rows: list[ThresholdRow], markdown: bool = True) -> str:
     return "\n".join(lines)
 
 
-def timed_table(resolution: str = "full", **kw) -> tuple[list[ThresholdRow], float]:
-    """``threshold_table`` and its wall time in seconds."""
-    t0 = time.perf_counter()
-    rows = threshold_table(resolution, **kw)
-    return rows, time.perf_counter() - t0
-
-
 __all__ = ["MODELS", "RESOLUTIONS", "ThresholdRow", "format_table", "naesat_path_row", "naesat_rows", "order_rows",
-           "pspin_rows", "rows_to_records", "sparse_rows", "threshold_table", "timed_table"]
+           "pspin_rows", "rows_from_records", "rows_to_records", "sparse_rows", "threshold_table"]
