@@ -44,7 +44,7 @@ from samplers.schedules import GeometricSchedule
 
 from ..compare import compare, count_or_none
 from .planes import AXIS_LABEL, TITLES, to_delta
-from .thresholds import RHO
+from .thresholds import DENSE_MODELS
 
 #: Experiment sizes.  ``n``: variables; ``axis``: the values scanned; ``instances``: seeds per value;
 #: ``n_samples``: samples per sampler and instance; ``mcmc``: Metropolis sweeps (Langevin steps).
@@ -84,12 +84,11 @@ QUANTITIES = ("overlap_planted", "two_sample_overlap", "nishimori_gap", "energy_
 
 def make_model(model: str, value: float, n: int, seed: int):
     """The planted instance of ``model`` at axis ``value`` (T, Delta/rho^2 or alpha)."""
-    if model == "sparse_rademacher_0.08":
-        return sg.SpikedWigner(n, lam=1.0 / value, prior=sg.SparseRademacher(RHO), seed=seed)
-    if model == "ising_3spin":
-        return sg.SpikedTensor(n, 3, float(to_delta(model, value)), sg.Rademacher(), seed=seed)
-    if model == "spherical_3spin":
-        return sg.SpikedTensor(n, 3, float(to_delta(model, value)), sg.Gaussian(), seed=seed)
+    if model in DENSE_MODELS:
+        prior, p = DENSE_MODELS[model]
+        if p == 2:
+            return sg.SpikedWigner(n, lam=1.0 / value, prior=prior, seed=seed)
+        return sg.SpikedTensor(n, p, float(to_delta(model, value)), prior, seed=seed)
     if model == "naesat_5":
         return sg.PlantedNAESAT(n, 5, value, seed=seed)
     raise ValueError(f"model must be one of {tuple(SETTINGS['full'])}, got {model!r}")

@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spinglass.priors import Gaussian, Rademacher, SparseRademacher
-
 from ..phase_diagram import delta_s_plane
-from .thresholds import RHO
+from .thresholds import DENSE_MODELS
 
 #: Axis range of each dense model in its own units, chosen to hold every threshold with margin.
 AXES = {
@@ -41,11 +39,6 @@ AXIS_LABEL = {"spherical_3spin": "T", "ising_3spin": "T", "sparse_rademacher_0.0
               "naesat_5": r"$\alpha$"}
 TITLES = {"spherical_3spin": "planted spherical 3-spin", "ising_3spin": "planted Ising 3-spin",
           "sparse_rademacher_0.08": r"sparse Rademacher, $\rho = 0.08$", "naesat_5": "planted 5-NAE-SAT"}
-
-
-def _prior_p(model: str):
-    return {"spherical_3spin": (Gaussian(), 3), "ising_3spin": (Rademacher(), 3),
-            "sparse_rademacher_0.08": (SparseRademacher(RHO), 2)}[model]
 
 
 def to_delta(model: str, x: np.ndarray) -> np.ndarray:
@@ -115,7 +108,7 @@ def dense_planes(model: str, n_points: int = 60, thresholds: dict | None = None)
         raise ValueError(f"model must be one of {sorted(AXES)}, got {model!r}")
     if not isinstance(n_points, int) or n_points < 3:
         raise ValueError(f"n_points must be an integer >= 3, got {n_points!r}")
-    prior, p = _prior_p(model)
+    prior, p = DENSE_MODELS[model]
     x = np.linspace(*AXES[model], n_points)
     out = ModelPlanes(model=model, x=x, thresholds=dict(thresholds or {}))
     for path in ("gaussian", "erasure"):

@@ -63,6 +63,10 @@ NAESAT_PATH_SYSTEMATIC = {"full": 0.15, "reduced": 0.3}
 NAESAT_PATH_NAMES = {"gaussian": "alpha_diffusion", "erasure": "alpha_autoregressive"}
 
 MODELS = ("spherical_3spin", "ising_3spin", "sparse_rademacher_0.08", "naesat_5")
+#: The dense models' (prior, p): spiked tensors p = 3 for the planted 3-spin models, spiked Wigner for sparse
+#: Rademacher.
+DENSE_MODELS = {"spherical_3spin": (Gaussian(), 3), "ising_3spin": (Rademacher(), 3),
+                "sparse_rademacher_0.08": (SparseRademacher(RHO), 2)}
 UNITS = {"spherical_3spin": "T", "ising_3spin": "T", "sparse_rademacher_0.08": "Delta/rho^2", "naesat_5": "alpha"}
 
 
@@ -112,7 +116,7 @@ def _check_resolution(resolution: str) -> dict:
 def pspin_rows(model: str, resolution: str = "full") -> list[ThresholdRow]:
     """T_d, T_K, T_diffusion, T_autoregressive and the tricritical path positions of a planted 3-spin model."""
     cfg = _check_resolution(resolution)
-    prior = {"spherical_3spin": Gaussian(), "ising_3spin": Rademacher()}[model]
+    prior, _ = DENSE_MODELS[model]
     th = pspin_thresholds(prior, 3, tol=cfg["tol"])
     eps = cfg["precision"]
     se = "state evolution, m = F(m^2/Delta + s)"
@@ -248,4 +252,4 @@ def format_table(rows: list[ThresholdRow], markdown: bool = True) -> str:
 
 
 __all__ = ["MODELS", "RESOLUTIONS", "ThresholdRow", "format_table", "naesat_path_row", "naesat_rows", "order_rows",
-           "pspin_rows", "rows_from_records", "rows_to_records", "sparse_rows", "threshold_table"]
+           "pspin_rows", "rows_from_records", "rows_to_records", "sparse_rows", "threshold_table", "DENSE_MODELS"]
