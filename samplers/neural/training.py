@@ -114,11 +114,7 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
 
 
 def _int_field(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"TrainConfig.{name} must be an integer >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"TrainConfig.{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
+    return check_positive_int(f"TrainConfig.{name}", value, minimum)
 
 
 def _real_field(name, value, lo, hi, *, lo_open=False, hi_open=False):
