@@ -7,6 +7,9 @@ the family's incremental fields) that the samplers store in ``MCMCState`` to res
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -14,8 +17,37 @@ from spinglass.base import Model
 from spinglass.scalar import PairwiseModel, PSpinModel, ScalarModel
 from spinglass.sparse import NAESATModel, PottsModel
 
+from . import kernels_binary as kb
 from . import kernels_scalar as ks
 from . import kernels_sparse as kp
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        if threads not in _POOLS:
+            _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="spinglass-mcmc")
+        return _POOLS[threads]
+
+
+def run_chain_blocks(kernel, per_chain: tuple, shared: tuple, n_chains: int, threads: int) -> None:
+    """``kernel(*[a[lo:hi] for a in per_chain], *shared)`` over contiguous blocks of chains.
+
+    The kernels are numba functions that release the GIL and treat chains independently (each has its own
+    random stream), so with ``threads`` > 1 the blocks run at once on a thread pool and the result is the
+    same, bit for bit, as one call on all chains.  ``per_chain``: arrays whose first axis is the chain.
+    """
+    blocks = min(threads, n_chains)
+    if blocks <= 1:
+        kernel(*per_chain, *shared)
+        return
+    edges = np.linspace(0, n_chains, blocks + 1).astype(int)
+    futures = [_pool(blocks).submit(kernel, *[a[lo:hi] for a in per_chain], *shared)
+               for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    for f in futures:
+        f.result()
 
 
 def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,6 +111,24 @@ class ScalarAdapter:
             self.indptr, self.indices, _ = _incidence(self.edges, model.n)
         else:
             raise TypeError(f"no MCMC kernel for {type(model).__name__}")
+        # the specialised binary kernel (same numbers, faster): x in {-1, +1}, pairwise, no global terms
+        self.binary = (self.kind in (ks.KIND_DENSE, ks.KIND_CSR) and not len(terms)
+                       and np.array_equal(self.vals, [-1.0, 1.0]))
+        self.max_field = self._integer_field_bound() if self.binary else -1
+
+    def _integer_field_bound(self) -> int:
+        """max_i (sum_j |J_ij| + |h_i|) when couplings and fields are integers and it is at most
+        ``kernels_binary.TABLE_MAX_FIELD`` (the binary kernel then tabulates its acceptances), else -1."""
+        coupl = self.data if self.kind == ks.KIND_CSR else self.J
+        if not (np.all(coupl == np.round(coupl)) and np.all(self.h == np.round(self.h))):
+            return -1
+        if self.kind == ks.KIND_CSR:
+            n = self.model.n
+            row = np.asarray(sp.csr_matrix((np.abs(self.data), self.indices, self.indptr), shape=(n, n)).sum(axis=1))
+        else:
+            row = np.abs(self.J).sum(axis=1)
+        bound = float(np.max(row.ravel() + np.abs(self.h))) if self.model.n else 0.0
+        return int(bound) if bound <= kb.TABLE_MAX_FIELD else -1
 
     def init_state(self, s: np.ndarray) -> dict:
         x = self.vals[s]
@@ -90,10 +140,21 @@ class ScalarAdapter:
         energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
         return {"s": s, "lf": lf, "gsym": gsym, "energy": energy, "sums": _spin_sums(x, self.ref)}
 
-    def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
-        ks.scalar_sweeps(self.kind, st["s"], st["lf"], st["gsym"], st["energy"], st["sums"], self.J, self.indptr,
-                         self.indices, self.data, self.edges, self.weights, self.h, self.vals, self.logp, self.vpow,
-                         self.gcoef, self.gorder, self.ref, betas, rng, n_sweeps, heat_bath, trace, accepted)
+    def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
+        if self.binary:
+            run_chain_blocks(
+                lambda s, lf, energy, sums, betas, rng, trace, accepted: kb.binary_pairwise_sweeps(
+                    self.kind == ks.KIND_DENSE, s, lf, energy, sums, self.J, self.indptr, self.indices, self.data,
+                    self.h, self.logp, self.ref, betas, rng, n_sweeps, heat_bath, self.max_field, trace, accepted),
+                (st["s"], st["lf"], st["energy"], st["sums"], betas, rng, trace, accepted), (), len(betas), threads)
+            return
+        run_chain_blocks(
+            lambda s, lf, gsym, energy, sums, betas, rng, trace, accepted: ks.scalar_sweeps(
+                self.kind, s, lf, gsym, energy, sums, self.J, self.indptr, self.indices, self.data, self.edges,
+                self.weights, self.h, self.vals, self.logp, self.vpow, self.gcoef, self.gorder, self.ref, betas, rng,
+                n_sweeps, heat_bath, trace, accepted),
+            (st["s"], st["lf"], st["gsym"], st["energy"], st["sums"], betas, rng, trace, accepted), (), len(betas),
+            threads)
 
 
 class PottsAdapter:
@@ -112,9 +173,12 @@ class PottsAdapter:
         counts, energy = kp.potts_counts(s, self.indptr, self.indices, self.q)
         return {"s": s, "counts": counts, "energy": energy}
 
-    def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
-        kp.potts_sweeps(st["s"], st["counts"], st["energy"], self.indptr, self.indices, self.q, betas, rng,
-                        n_sweeps, heat_bath, trace, accepted)
+    def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
+        run_chain_blocks(
+            lambda s, counts, energy, betas, rng, trace, accepted: kp.potts_sweeps(
+                s, counts, energy, self.indptr, self.indices, self.q, betas, rng, n_sweeps, heat_bath, trace,
+                accepted),
+            (st["s"], st["counts"], st["energy"], betas, rng, trace, accepted), (), len(betas), threads)
 
 
 class NAESATAdapter:
@@ -134,9 +198,12 @@ class NAESATAdapter:
         npos, energy = kp.naesat_counts(s, self.clauses, self.signs)
         return {"s": s, "npos": npos, "energy": energy, "sums": _spin_sums(2.0 * s - 1.0, self.ref)}
 
-    def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted) -> None:
-        kp.naesat_sweeps(st["s"], st["npos"], st["energy"], st["sums"], self.inc_ptr, self.inc_clause,
-                         self.inc_sign, self.model.k, self.ref, betas, rng, n_sweeps, heat_bath, trace, accepted)
+    def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
+        run_chain_blocks(
+            lambda s, npos, energy, sums, betas, rng, trace, accepted: kp.naesat_sweeps(
+                s, npos, energy, sums, self.inc_ptr, self.inc_clause, self.inc_sign, self.model.k, self.ref, betas,
+                rng, n_sweeps, heat_bath, trace, accepted),
+            (st["s"], st["npos"], st["energy"], st["sums"], betas, rng, trace, accepted), (), len(betas), threads)
 
 
 def adapter_for(model: Model):

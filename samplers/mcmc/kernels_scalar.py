@@ -29,7 +29,7 @@ from .rng import categorical, next_double
 KIND_DENSE, KIND_CSR, KIND_PSPIN = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scalar_sweeps(kind, s, lf, gsym, energy, sums, J, indptr, indices, data, edges, weights, h, vals, logp, vpow,
                   gcoef, gorder, ref, betas, rng, n_sweeps, heat_bath, trace, accepted):
     """Run ``n_sweeps`` sweeps on every chain; accepted[c] += accepted moves.

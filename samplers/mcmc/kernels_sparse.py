@@ -30,7 +30,7 @@ def _accept(dE, beta, rng, c):
     return next_double(rng, c) < np.exp(-beta * dE)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def potts_sweeps(s, counts, energy, indptr, indices, q, betas, rng, n_sweeps, heat_bath, trace, accepted):
     """Sweeps of single-site updates for the antiferromagnetic Potts model on a CSR graph.
 
@@ -95,7 +95,7 @@ def _violated(m, k):
     return 1 if (m == 0 or m == k) else 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def naesat_sweeps(s, npos, energy, sums, inc_ptr, inc_clause, inc_sign, k, ref, betas, rng, n_sweeps, heat_bath,
                   trace, accepted):
     """Single-spin-flip sweeps for NAE-SAT; s holds 0 (x = -1) or 1 (x = +1).

@@ -18,13 +18,9 @@ def _rotl(x, k):
     return (x << k) | (x >> (_U(64) - k))
 
 
-@njit(cache=True)
-def next_u64(state, c):
-    """Advance stream ``c`` of ``state`` (C, 4) uint64 and return 64 random bits."""
-    s0 = state[c, 0]
-    s1 = state[c, 1]
-    s2 = state[c, 2]
-    s3 = state[c, 3]
+@njit(cache=True, inline="always")
+def _xoshiro_step(s0, s1, s2, s3):
+    """One xoshiro256** step on a state held in four local variables: (64 random bits, s0, s1, s2, s3)."""
     result = _rotl(s1 * _U(5), _U(7)) * _U(9)
     t = s1 << _U(17)
     s2 ^= s0
@@ -33,10 +29,14 @@ def next_u64(state, c):
     s0 ^= s3
     s2 ^= t
     s3 = _rotl(s3, _U(45))
-    state[c, 0] = s0
-    state[c, 1] = s1
-    state[c, 2] = s2
-    state[c, 3] = s3
+    return result, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def next_u64(state, c):
+    """Advance stream ``c`` of ``state`` (C, 4) uint64 and return 64 random bits."""
+    result, state[c, 0], state[c, 1], state[c, 2], state[c, 3] = _xoshiro_step(state[c, 0], state[c, 1],
+                                                                                state[c, 2], state[c, 3])
     return result
 
 
@@ -44,6 +44,17 @@ def next_u64(state, c):
 def next_double(state, c):
     """A uniform double in [0, 1) from stream ``c``."""
     return float(next_u64(state, c) >> _U(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, inline="always")
+def xoshiro_next(s0, s1, s2, s3):
+    """``next_double`` on a state held in four local variables: returns (u, s0, s1, s2, s3).
+
+    The same numbers as ``next_double`` on the same state; hot kernels keep a chain's state in registers
+    this way and write it back to the (C, 4) array once per call.
+    """
+    result, s0, s1, s2, s3 = _xoshiro_step(s0, s1, s2, s3)
+    return float(result >> _U(11)) * (1.0 / 9007199254740992.0), s0, s1, s2, s3
 
 
 def new_streams(rng: np.random.Generator, n_streams: int) -> np.ndarray:

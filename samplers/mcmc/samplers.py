@@ -16,6 +16,11 @@ of the ladder beta_1 < ... < beta_R = model.beta (the prior is not tempered: rep
 ∝ prod p0(x_i) exp(-beta_r E(x))).  After every ``swap_every`` sweeps, adjacent temperatures (alternately
 even and odd pairs) exchange replicas with probability min(1, exp((beta_r - beta_{r+1})(E_r - E_{r+1}))).
 Samples are the states at beta_R.
+
+``threads`` (default 1) runs disjoint blocks of chains (for tempering, of all replicas) at once on a
+thread pool; the kernels release the GIL and every chain has its own random stream, so the samples do not
+depend on ``threads``.  Binary pairwise models (x in {-1, +1}, no mean-field terms: EA, SK, sparse Ising)
+run on a specialised kernel (``kernels_binary``) that reproduces the general one bit for bit, faster.
 """
 
 from __future__ import annotations
@@ -64,12 +69,14 @@ class _MCMC:
     name = "MCMC"
     heat_bath = False
 
-    def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1):
+    def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, threads: int = 1):
         self.sweeps = check_int("sweeps", sweeps, minimum=0)
         self.thin = check_int("thin", thin, minimum=1)
         self.trace_every = check_int("trace_every", trace_every, minimum=1)
+        self.threads = check_int("threads", threads, minimum=1)
 
     def settings(self) -> dict:
+        # ``threads`` is left out: it does not change a number, so it is not part of a run's identity
         return {"name": self.name, "sweeps": self.sweeps, "thin": self.thin, "trace_every": self.trace_every}
 
     def __repr__(self) -> str:
@@ -132,7 +139,7 @@ class _MCMC:
         # compile (or load from cache) outside the timed region
         n_obs = len(adapter.observables)
         adapter.run({k: v.copy() for k, v in st.chains.items()}, st.betas.copy(), st.rng.copy(), 0,
-                    self.heat_bath, np.empty((C * R, n_obs, 0)), np.zeros(C * R, dtype=np.int64))
+                    self.heat_bath, np.empty((C * R, n_obs, 0)), np.zeros(C * R, dtype=np.int64), self.threads)
         total = self.sweeps + (per_chain - 1) * self.thin
         swap_every = self._swap_every()
         unit = swap_every if R > 1 else max(1, math.ceil(total / 100))
@@ -151,7 +158,7 @@ class _MCMC:
                 # with tempering, stop each chunk at the next multiple of swap_every so no round is skipped
                 k = min(unit - st.sweeps_done % unit if R > 1 else unit, n_sweeps - done)
                 buf = np.empty((C * R, n_obs, k))
-                adapter.run(st.chains, st.betas, st.rng, k, self.heat_bath, buf, accepted)
+                adapter.run(st.chains, st.betas, st.rng, k, self.heat_bath, buf, accepted, self.threads)
                 g = st.sweeps_done + np.arange(1, k + 1)
                 keep = (g % self.trace_every) == 0
                 if keep.any():
@@ -200,7 +207,7 @@ class _MCMC:
                 trace[name] = traced[:, j] / model.n
         settings = self.settings()
         settings.update({"n_chains": C, "init": init if isinstance(init, str) else "given",
-                         "continued": state is not None})
+                         "continued": state is not None, "threads": self.threads})
         return Samples(
             x=x_out, planted=None if model.planted is None else np.asarray(model.planted).copy(),
             model=model.describe(), sampler=settings, seed=seed_repr(seed) if state is None else "state",
@@ -271,8 +278,9 @@ class ParallelTempering(_MCMC):
     name = "ParallelTempering"
 
     def __init__(self, betas=None, n_temps: int = 8, beta_min_ratio: float = 0.2, swap_every: int = 1,
-                 local: str = "metropolis", sweeps: int = 1000, thin: int = 1, trace_every: int = 1):
-        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every)
+                 local: str = "metropolis", sweeps: int = 1000, thin: int = 1, trace_every: int = 1,
+                 threads: int = 1):
+        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every, threads=threads)
         self.n_temps = check_int("n_temps", n_temps, minimum=2)
         self.beta_min_ratio = check_real("beta_min_ratio", beta_min_ratio, minimum=0.0, maximum=1.0,
                                          strict_min=True)
