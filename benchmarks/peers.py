@@ -8,6 +8,9 @@
   the 2D ±J lattice in plain numpy (each half-sweep updates one sublattice at once).
 * ``matvec_seconds``: one BLAS matrix-vector product J @ f of size n (float64 or float32).
 * ``copy_bandwidth``: measured memory bandwidth of a large array copy, bytes read + written per second.
+* ``read_bandwidth``: measured bandwidth of a read-only stream over a large array (a numba sum with four
+  accumulators), bytes read per second: the bound of a kernel that streams a matrix row and updates a
+  cache-resident vector, like the dense local-field update.
 """
 
 from __future__ import annotations
@@ -92,4 +95,25 @@ def copy_bandwidth(n_bytes: int = 1 << 28, repeats: int = 5) -> float:
     return 2.0 * a.nbytes / t
 
 
-__all__ = ["neal_updates_per_s", "numpy_metropolis_updates_per_s", "matvec_seconds", "copy_bandwidth"]
+def read_bandwidth(n_bytes: int = 1 << 28, repeats: int = 5) -> float:
+    """Bytes read per second by a streaming sum over an ``n_bytes`` float64 array (numba, four partial sums
+    so that the adds do not bind)."""
+    from numba import njit
+
+    @njit(cache=True)
+    def stream_sum(a):
+        s0 = s1 = s2 = s3 = 0.0
+        for i in range(0, a.size - 3, 4):
+            s0 += a[i]
+            s1 += a[i + 1]
+            s2 += a[i + 2]
+            s3 += a[i + 3]
+        return s0 + s1 + s2 + s3
+
+    a = np.ones(n_bytes // 8)
+    t = _median_time(lambda: stream_sum(a), repeats)
+    return a.nbytes / t
+
+
+__all__ = ["neal_updates_per_s", "numpy_metropolis_updates_per_s", "matvec_seconds", "copy_bandwidth",
+           "read_bandwidth"]

@@ -12,14 +12,18 @@ excluded; speed is never asserted in tests):
   measured memory-copy bandwidth (``benchmarks/peers.py``).
 * ``ratios``: the issue's targets, each with the measured value and whether it is met:
   Metropolis / neal >= 3 on the lattice and on the sparse graph; dense SK local-field updates >= 60% of
-  the copy bandwidth (bytes streamed from memory per accepted flip: the coupling row, 8 N bytes; the
-  field vector, 8 N bytes, stays in cache; N = 4000 so that J, 128 MB, does not); parallel tempering
+  the read-stream bandwidth (bytes streamed from memory per accepted flip: the coupling row, 8 N bytes;
+  the field vector, 8 N bytes, stays in cache; N = 4000 so that J, 128 MB, does not), with the
+  measured copy bandwidth beside it; parallel tempering
   >= 80% of Metropolis on the same instance doing the same work (at the ladder's temperatures); one
   AMP iteration <= 1.3 matvecs; AMP float32 >= 1.8x float64; BP >= 40 M directed messages / s on
   planted colouring n = 10^5; one stochastic-localisation sample of spiked Wigner N = 4000 in < 2 s.
-* ``chains``: Metropolis updates / s against the number of chains run at once.
-* ``scaling``: cost against N for an MCMC sweep, an AMP iteration, a BP sweep and a stochastic-
-  localisation sample, with the fitted exponent of cost ~ N^a (least squares in log-log), plotted to
+* ``chains``: Metropolis updates / s against the number of chains run at once, on one thread and on
+  every core (``threads`` = cpu count: blocks of chains on a thread pool); the curve is near-linear in
+  min(chains, threads) until memory bandwidth binds.
+* ``scaling``: cost against N for an MCMC sweep, an AMP iteration, a BP sweep, a stochastic-
+  localisation sample and a neural training step (one Adam step of a MADE, hidden width 2N, on a
+  batch of 256), with the fitted exponent of cost ~ N^a (least squares in log-log), plotted to
   ``benchmarks/scaling.png``.
 
 Writes one JSON file with the machine description and every row, and prints the tables.
@@ -76,7 +80,7 @@ def mcmc_rate(model, cls, repeats: int, init="random", n_chains: int = 1, total_
               **extra) -> tuple[float, float, float]:
     """(median attempted updates / s, acceptance, accepted flips / s) of ``cls`` on ``model``."""
     per_sweep = model.n * n_chains * (extra.get("n_temps", 1))
-    sweeps = max(2, int(total_updates / per_sweep))
+    sweeps = max(2, int(total_updates * extra.get("threads", 1) / per_sweep))
     sampler = cls(sweeps=sweeps, **extra)
     sampler.sample(model, n_chains, seed=0, init=init, n_chains=n_chains)
     rates, acc = [], 0.0
@@ -157,16 +161,22 @@ def section_peers_and_ratios(quick: bool, repeats: int) -> tuple[list[dict], lis
                  "unit": "updates/s"})
     ratio("Metropolis / numpy checkerboard", ours_lattice / naive, 1.0, note="naive baseline, informational")
 
-    # dense SK against the memory bandwidth
+    # dense SK against the memory bandwidth: an accepted flip streams one coupling row (8 N bytes) and
+    # updates the field vector (8 N bytes, cache-resident), so its bound is the read-stream bandwidth
     bw = peers.copy_bandwidth(1 << 27 if quick else 1 << 28)
-    rows.append({"section": "peers", "benchmark": "memory copy bandwidth", "n": 0, "value": bw, "unit": "B/s"})
+    bw_read = peers.read_bandwidth(1 << 27 if quick else 1 << 28)
+    rows.append({"section": "peers", "benchmark": "memory copy bandwidth (read + write)", "n": 0, "value": bw,
+                 "unit": "B/s"})
+    rows.append({"section": "peers", "benchmark": "memory read-stream bandwidth", "n": 0, "value": bw_read,
+                 "unit": "B/s"})
     n_sk = 2000 if quick else 4000
     sk = sg.SK(n_sk, 0.5, seed=0)
     _, acc, flips = mcmc_rate(sk, Metropolis, repeats, total_updates=4e6)
     achieved = flips * 8.0 * n_sk  # the coupling row streamed from memory per accepted flip
     rows.append({"section": "peers", "benchmark": f"SK dense n={n_sk} local-field traffic", "n": n_sk,
                  "value": achieved, "unit": "B/s", "acceptance": acc})
-    ratio("SK local-field update / copy bandwidth", achieved / bw, 0.6)
+    ratio("SK local-field update / read-stream bandwidth", achieved / bw_read, 0.6,
+          note=f"{achieved / 1e9:.1f} GB/s; {achieved / bw:.2f} of the copy bandwidth {bw / 1e9:.1f} GB/s")
 
     # tempering vs Metropolis on the same instance: the overhead of tempering is measured against
     # Metropolis doing the same work, i.e. at each temperature of the ladder (hot replicas accept more moves
@@ -261,11 +271,54 @@ def section_chains(quick: bool, repeats: int) -> list[dict]:
     L = 64 if quick else 128
     model = sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0)
     rows = []
-    for c in (1, 2, 4, 8, 16, 32):
-        rate, _, _ = mcmc_rate(model, Metropolis, repeats, n_chains=c, total_updates=1e7 if quick else 2e7)
-        rows.append({"section": "chains", "benchmark": f"Metropolis EA L={L}, {c} chains", "n": model.n,
-                     "chains": c, "value": rate, "unit": "updates/s"})
+    cores = os.cpu_count() or 1
+    for threads in sorted({1, cores}):
+        for c in (1, 2, 4, 8, 16, 32):
+            rate, _, _ = mcmc_rate(model, Metropolis, repeats, n_chains=c, total_updates=1e7 if quick else 2e7,
+                                   threads=threads)
+            rows.append({"section": "chains", "benchmark": f"Metropolis EA L={L}, {c} chains, {threads} threads",
+                         "n": model.n, "chains": c, "threads": threads, "value": rate, "unit": "updates/s"})
     return rows
+
+
+def chains_ratios(rows: list[dict]) -> list[dict]:
+    """Speed-up of the most chains on every core over the same chains on one thread (target: 80% of the
+    core count, i.e. near-linear), and the one-thread throughput at the most chains over one chain."""
+    cores = max(r["threads"] for r in rows)
+    most = max(r["chains"] for r in rows)
+    rate = {(r["chains"], r["threads"]): r["value"] for r in rows}
+    out = [{"ratio": f"Metropolis {most} chains, 1 thread / 1 chain", "value": rate[most, 1] / rate[1, 1],
+            "target": "~ 1", "met": None, "note": "informational: chains share one core"}]
+    if cores > 1:
+        value = rate[most, cores] / rate[most, 1]
+        out.append({"ratio": f"Metropolis {most} chains, {cores} threads / 1 thread", "value": value,
+                    "target": f">= {0.8 * cores:g}", "met": value >= 0.8 * cores, "note": "near-linear in cores"})
+    return out
+
+
+def neural_step_seconds(n: int, repeats: int, batch: int = 256) -> float:
+    """Median time of one Adam step of maximum-likelihood training of a MADE (hidden width 2n) on n binary
+    variables, batch ``batch``, on one CPU thread (or the GPU when present)."""
+    import torch
+
+    from samplers.neural import MADE
+    from samplers.neural.training import pick_device
+
+    dev = pick_device("auto")
+    torch.manual_seed(0)
+    made = MADE(n, 2, hidden=2 * n).to(dev)
+    opt = torch.optim.Adam(made.parameters(), lr=1e-3)
+    x = torch.randint(0, 2, (batch, n), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        (-made.log_prob(x).mean()).backward()
+        opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    step()
+    return peers._median_time(step, max(repeats, 5))
 
 
 def _fit_exponent(ns, costs) -> float:
@@ -306,6 +359,8 @@ def section_scaling(quick: bool, repeats: int) -> list[dict]:
     add("BP sweep (colouring q=5)", nb, costs)
     ns_sl = [500, 1000, 2000] if quick else [500, 1000, 2000, 4000]
     add("SL sample (spiked Wigner)", ns_sl, [sl_sample_seconds(n) for n in ns_sl])
+    ns_nn = [32, 64, 128] if quick else [32, 64, 128, 256, 512]
+    add("neural training step (MADE, width 2N)", ns_nn, [neural_step_seconds(n, repeats) for n in ns_nn])
     return rows
 
 
@@ -353,6 +408,12 @@ def main(argv=None) -> None:
     if unknown:
         parser.error(f"--sections: unknown {sorted(unknown)}")
     numba.set_num_threads(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
     rows, ratios = [], []
     t0 = time.time()
     if "mcmc" in sections:
@@ -362,7 +423,9 @@ def main(argv=None) -> None:
         rows += r
         ratios += q
     if "chains" in sections:
-        rows += section_chains(args.quick, args.repeats)
+        chains = section_chains(args.quick, args.repeats)
+        rows += chains
+        ratios += chains_ratios(chains)
     if "scaling" in sections:
         scaling = section_scaling(args.quick, args.repeats)
         rows += scaling
