@@ -5,6 +5,7 @@ from .diffusion import StochasticLocalization
 from .flow import StochasticInterpolant
 from .langevin import MALA, Langevin, LangevinState
 from .mcmc import HeatBath, MCMCState, Metropolis, ParallelTempering
+from .mcmc import TorchMetropolis as TorchMetropolis
 from .samples import Samples
 from .schedules import (
     AdaptiveSchedule,

@@ -38,6 +38,7 @@ from spinglass.base import Model, check_configurations_on_alphabet
 
 from ..samples import Samples
 from .adapters import adapter_for
+from .initial import initial_configurations
 from .kernels_sparse import tempering_swaps
 from .rng import new_streams
 
@@ -221,24 +222,7 @@ class _MCMC:
         ladder = self._ladder(model)
         R = ladder.size
         rng = make_rng(seed)
-        n = model.n
-        if isinstance(init, str):
-            if init == "random":
-                x0 = model.random_configuration(n_chains * R, seed=rng)
-            elif init == "planted":
-                if model.planted is None:
-                    raise ValueError(f"init='planted' but {model.family} has no planted configuration")
-                x0 = np.broadcast_to(model.planted, (n_chains * R, n))
-            else:
-                raise ValueError(f"init must be 'random', 'planted' or an array, got {init!r}")
-        else:
-            x0 = np.asarray(init)
-            if x0.shape == (n,):
-                x0 = np.broadcast_to(x0, (n_chains * R, n))
-            elif x0.shape == (n_chains, n):
-                x0 = np.repeat(x0, R, axis=0)
-            else:
-                raise ValueError(f"init array must have shape ({n},) or ({n_chains}, {n}), got {x0.shape}")
+        x0 = initial_configurations(model, n_chains, init, rng, copies=R)
         s = np.ascontiguousarray(check_configurations_on_alphabet(model, x0))
         chains = adapter.init_state(s)
         perm = np.arange(n_chains * R, dtype=np.int64).reshape(n_chains, R)
