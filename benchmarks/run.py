@@ -25,6 +25,9 @@ excluded; speed is never asserted in tests):
   localisation sample and a neural training step (one Adam step of a MADE, hidden width 2N, on a
   batch of 256), with the fitted exponent of cost ~ N^a (least squares in log-log), plotted to
   ``benchmarks/scaling.png``.
+* ``gpu``: batched torch Metropolis chains (``samplers.TorchMetropolis``, flips per ns against chains)
+  and the torch AMP iteration (float64 and float32), on CUDA when present, else on one CPU thread
+  (``benchmarks/gpu.py`` has the longer chains table).
 
 Writes one JSON file with the machine description and every row, and prints the tables.
 """
@@ -364,6 +367,35 @@ def section_scaling(quick: bool, repeats: int) -> list[dict]:
     return rows
 
 
+def section_gpu(quick: bool, repeats: int) -> list[dict]:
+    """Batched torch chains (``TorchMetropolis``) and the torch AMP iteration on CUDA when present, else on
+    the CPU (one thread): attempted updates per ns on the EA 2D ±1 lattice, and the seconds per AMP
+    iteration of spiked Wigner n = 4000 (2000 with ``quick``)."""
+    import gpu
+    import torch
+
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    on_gpu = dev == "cuda"
+    L = 64 if quick and not on_gpu else 256
+    target = (2e8 if quick else 2e9) if on_gpu else (4e6 if quick else 3e7)
+    rows = []
+    for chains in ((1, 256) if quick else gpu.CHAINS):
+        sweeps = max(2, int(target / (L * L * chains)))
+        rates = [gpu.torch_mcmc_flips_per_ns(L, chains, sweeps, dev, seed=r)[0] for r in range(repeats)]
+        rows.append({"section": "gpu", "benchmark": f"TorchMetropolis EA L={L}, {chains} chains, {dev}",
+                     "n": L * L, "chains": chains, "device": dev, "value": _median(rates), "unit": "flips/ns"})
+    n_amp = 2000 if quick else 4000
+    wig = sg.SpikedWigner(n_amp, 2.0, sg.Rademacher(), seed=0)
+    for dtype in ("float64", "float32"):
+        amp = AMPDenoiser(wig, max_iter=30, tol=1e-300, device=dev, dtype=dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonConvergenceWarning)
+            t_it = peers._median_time(amp.posterior, repeats) / 30
+        rows.append({"section": "gpu", "benchmark": f"AMP iteration torch {dev} {dtype} n={n_amp}", "n": n_amp,
+                     "device": dev, "value": t_it, "unit": "s"})
+    return rows
+
+
 def plot_scaling(rows: list[dict], path: Path) -> None:
     from matplotlib.figure import Figure
 
@@ -388,6 +420,8 @@ def _fmt(value, unit) -> str:
         return f"{value / 1e6:9.2f} M {unit}"
     if unit == "B/s":
         return f"{value / 1e9:9.2f} GB/s"
+    if unit == "flips/ns":
+        return f"{value:9.4f} flips/ns"
     if unit == "s":
         return f"{value * 1e3:9.3f} ms"
     return f"{value:.4g} {unit}"
@@ -397,14 +431,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller instances (a few minutes)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sections", default="mcmc,peers,chains,scaling",
-                        help="comma-separated subset of mcmc,peers,chains,scaling")
+    parser.add_argument("--sections", default="mcmc,peers,chains,scaling,gpu",
+                        help="comma-separated subset of mcmc,peers,chains,scaling,gpu")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"mcmc", "peers", "chains", "scaling"}
+    unknown = set(sections) - {"mcmc", "peers", "chains", "scaling", "gpu"}
     if unknown:
         parser.error(f"--sections: unknown {sorted(unknown)}")
     numba.set_num_threads(1)
@@ -430,6 +464,8 @@ def main(argv=None) -> None:
         scaling = section_scaling(args.quick, args.repeats)
         rows += scaling
         plot_scaling(scaling, Path(args.out).with_name("scaling.png"))
+    if "gpu" in sections:
+        rows += section_gpu(args.quick, args.repeats)
     print(f"\n{'benchmark':<62} {'value':>22}")
     for r in rows:
         extra = f"  (acc {r['acceptance']:.3f})" if "acceptance" in r else ""
