@@ -294,6 +294,67 @@ def test_same_seed_same_numbers():
     np.testing.assert_array_equal(a.marginals, b.marginals)
 
 
+def _reference_potts_sweeps(indptr, rev, psi, msg, ew, damping, n_iter):
+    """The Potts sweeps as first written (h recomputed at every read, always the careful cavity routine)."""
+    from samplers.denoisers import bp as bpmod
+
+    n, q = psi.shape
+    maxdeg = max(1, int(np.diff(indptr).max()))
+    H, pre, out = np.empty((maxdeg, q)), np.empty((maxdeg, q)), np.empty((maxdeg, q))
+    suf, left, zc = np.empty(q), np.empty(q), np.empty(q, dtype=np.int64)
+    trace = []
+    for _ in range(n_iter):
+        residual = 0.0
+        for i in range(n):
+            start, d = indptr[i], indptr[i + 1] - indptr[i]
+            if d == 0:
+                continue
+            for l in range(d):
+                bpmod._potts_h(msg, rev[start + l], ew, q, left, H, l)
+            assert bpmod._cavity_products(psi, i, H, d, q, pre, suf, zc, out)
+            new = out[:d]
+            old = msg[start:start + d]
+            residual = max(residual, float(np.abs(new - old).max()))
+            msg[start:start + d] = (1.0 - damping) * new + damping * old
+        trace.append(residual)
+    return trace
+
+
+@pytest.mark.parametrize("beta, damping", [(math.inf, 0.0), (math.inf, 0.3), (1.5, 0.0), (1.5, 0.3)])
+def test_potts_kernel_fast_path_and_h_table_are_bit_identical_to_the_reference(beta, damping):
+    """The incoming h table and the fast cavity path change no bit (exact zeros from revealed variables,
+    tiny products from huge fields and plain nodes all occur)."""
+    from samplers.denoisers import bp as bpmod
+
+    model = PlantedColoring(80, 3, 4.0, beta=beta, seed=4)
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(80, 3))
+    y[:40] *= 400.0  # node-factor entries down to e^-600 (clipped): tiny products
+    revealed = np.where(rng.random(80) < 0.15, np.asarray(model.planted), -1)
+    bp = BPDenoiser(model, damping=damping, init="random", seed=1)
+    psi, _ = bp._node_factors(y, revealed)
+    msg0 = bp._initial_messages(0, 1)
+    ew = 0.0 if math.isinf(beta) else math.exp(-beta)
+    ref = msg0.copy()
+    ref_trace = _reference_potts_sweeps(bp._indptr, bp._rev, psi, ref, ew, damping, 6)
+    msg = msg0.copy()
+    hin = np.empty_like(msg)
+    trace = np.full(6, np.nan)
+    it, res, bad = bpmod._potts_bp_iterate(bp._indptr, bp._rev, psi, msg, hin, ew, damping, 1e-300, 6, trace,
+                                           (0.0,) * 3)
+    assert (it, bad) == (6, -1) and res == ref_trace[-1]
+    np.testing.assert_array_equal(trace, ref_trace)
+    np.testing.assert_array_equal(msg, ref)
+    if damping == 0.0:  # exact zeros (revealed deltas) and underflowing products did occur
+        assert np.any(msg == 0.0) and np.any((msg > 0.0) & (msg < 1e-250))
+    # the h table matches the messages it is kept beside
+    expect = np.empty_like(msg)
+    left = np.empty(3)
+    for k in range(len(msg)):
+        bpmod._potts_h(msg, bp._rev[k], ew, 3, left, expect, k)
+    np.testing.assert_array_equal(hin, expect)
+
+
 # --------------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------------

@@ -44,6 +44,25 @@ variable-to-variable messages):
     Phi = sum_i log Z_i - sum_{(ij) in E} log Z_ij,
     Z_i = sum_c psi_i(c) prod_{l in di} h_{l->i}(c),     Z_ij = sum_c m_{i->j}(c) h_{j->i}(c).
 
+Kernel layout and fast path (Potts)
+-----------------------------------
+The stored messages keep the outgoing layout above (``msg[k]`` = m_{i->j}; this is what ``warm_start``
+keeps).  Beside them the kernel keeps an *incoming* table of the h's, ``hin[k] = h_{j->i}`` for the CSR
+slot k of row i, i.e. hin[k] = h(msg[rev[k]]): it is filled once at the start (reading msg in order and
+writing hin[rev[k]], rev being an involution), and whenever variable i writes m_{i->j} into msg[k] it
+also writes h_{i->j} (from the stored, damped message, with the same prefix / suffix sums) into
+hin[rev[k]].  So the update of variable i reads its d incoming rows contiguously from hin[indptr[i]:] and
+the old messages contiguously from msg[indptr[i]:], and only the d h rows it writes are scattered (they
+are prefetched a few variables ahead on large graphs).  h is evaluated once per write instead of once per
+read, from the very same numbers, so nothing changes.  The leave-one-out products of (1) are first
+formed plainly, out[l, c] = psi_i(c) prod_{l' < l} h_{l'}(c) · prod_{l' > l} h_{l'}(c) with row sums
+z_l; when every out[l, c] >= 1e-290 and every z_l <= 1e9 no factor can be an exact zero, no product
+underflowed and no normalised entry out[l, c] / z_l (>= 1e-299) can reach the floor, so this equals what
+the careful routine (structural-zero counting, log domain, floor) returns, bit for bit; otherwise (a zero,
+an underflow, a NaN) the node is redone by the careful routine.  The colour loops are specialised per q
+(q is a compile-time constant), and the summary reuses hin and the log h of the node term for the edge
+terms.  Gauss-Seidel order, damping, residual and all floating-point operations are those written above.
+
 NAE-SAT BP (factor graph; clause a over variables i_1..i_k with literal signs s_{a,r})
 -------------------------------------------------------------------------------------
 The literal of variable i in clause a is L = s_{a,i} x_i; the clause weight is
@@ -109,7 +128,11 @@ import math
 import numbers
 
 import numpy as np
-from numba import njit
+from llvmlite import binding as llvm_binding
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from spinglass._validate import SeedLike, make_rng, seed_repr
 from spinglass.sparse import NAESATModel, PottsModel
@@ -126,11 +149,57 @@ WARM_START_MIX = 1e-9
 _FLOOR = 1e-300
 _UNDERFLOW = 1e-290
 _INIT_CHOICES = ("uniform", "planted", "random")
+#: Potts BP prefetches the scattered h rows it is about to write this many variables ahead
+#: (``_PREFETCH_AHEAD_FILL`` messages ahead when the table is first filled), when the h table has at least
+#: ``_PREFETCH_MIN_ENTRIES`` entries (8 MiB; below that it sits in cache and prefetching only costs
+#: instructions).
+_PREFETCH_AHEAD = 3
+_PREFETCH_AHEAD_FILL = 16
+_PREFETCH_MIN_ENTRIES = 1 << 20
 
 
 # ----------------------------------------------------------------------------------------------------
 # numba kernels
 # ----------------------------------------------------------------------------------------------------
+def _prefetch_intrinsic_name() -> str:
+    """``llvm.prefetch`` is overloaded on the pointer type: "p0" with opaque pointers (LLVM >= 15), "p0i8"
+    with the typed pointers of older LLVM (numba < 0.61)."""
+    return "llvm.prefetch.p0" if llvm_binding.llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
+
+
+_PREFETCH_INTRINSIC = _prefetch_intrinsic_name()
+
+
+@intrinsic
+def _prefetch_for_write(typingctx, arr, row, col):
+    """Hint the CPU to fetch the cache line of ``arr[row, col]`` for writing (LLVM ``llvm.prefetch``).
+
+    Only a hint: no effect on results.  ``arr`` is a 2-d array, ``row`` and ``col`` in-bounds integers.
+    """
+    if not (isinstance(arr, types.Array) and arr.ndim == 2 and isinstance(row, types.Integer)
+            and isinstance(col, types.Integer)):
+        return None
+    sig = types.void(arr, row, col)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        inds = [context.cast(builder, args[1], signature.args[1], types.intp),
+                context.cast(builder, args[2], signature.args[2], types.intp)]
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
+                                        inds=inds, wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH_INTRINSIC)
+        # rw = 1 (write), locality = 3 (keep in all cache levels), cache type = 1 (data)
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @njit(cache=True, inline="always")
 def _cavity_products(psi, i, H, d, q, pre, suf, zc, out):
     """out[l, c] ∝ psi[i, c] prod_{l' != l} H[l', c] for l < d, rows normalised to sum 1.
@@ -240,13 +309,18 @@ def _potts_h(msg, kin, ew, q, left, H, l):
 
 
 @njit(cache=True)
-def _potts_bp_iterate(indptr, rev, psi, msg, ew, damping, tol, max_iter, trace):
+def _potts_bp_iterate(indptr, rev, psi, msg, hin, ew, damping, tol, max_iter, trace, qt):
     """Gauss-Seidel BP sweeps (eq. 1) on the CSR graph; msg (2|E|, q) is updated in place.
 
+    ``msg[k]`` is m_{i->j} (outgoing layout, CSR slot k of row i); ``hin`` (2|E|, q) is scratch, filled here
+    with the incoming-layout table hin[k] = h_{j->i} = h(msg[rev[k]]) and kept so whenever a message is
+    written.  ``qt`` is any tuple of length q: it makes q a compile-time constant (one specialisation per
+    q, so the colour loops are unrolled / vectorised).  See "Kernel layout" in the module docstring.
     Returns (iterations, residual, bad): bad = -1, or the variable at which a message had no positive
     entry (contradiction).
     """
-    n, q = psi.shape
+    n = psi.shape[0]
+    q = len(qt)
     maxdeg = 1
     for i in range(n):
         d = indptr[i + 1] - indptr[i]
@@ -255,31 +329,76 @@ def _potts_bp_iterate(indptr, rev, psi, msg, ew, damping, tol, max_iter, trace):
     H = np.empty((maxdeg, q))
     pre = np.empty((maxdeg, q))
     out = np.empty((maxdeg, q))
+    zs = np.empty(maxdeg)
     suf = np.empty(q)
     left = np.empty(q)
     zc = np.empty(q, dtype=np.int64)
+    # hin[rev[k]] = h(msg[k]): sequential reads, scattered writes (rev is an involution)
+    n_msg = msg.shape[0]
+    prefetch = n_msg * q >= _PREFETCH_MIN_ENTRIES
+    for k in range(n_msg):
+        if prefetch and k + _PREFETCH_AHEAD_FILL < n_msg:
+            p = rev[k + _PREFETCH_AHEAD_FILL]
+            _prefetch_for_write(hin, p, 0)
+            _prefetch_for_write(hin, p, q - 1)
+        _potts_h(msg, k, ew, q, left, hin, rev[k])
+    keep = 1.0 - damping
     residual = np.inf
     it = 0
     while it < max_iter:
         residual = 0.0
         for i in range(n):
+            if prefetch and i + _PREFETCH_AHEAD < n:
+                # the rows that variable i + _PREFETCH_AHEAD will write (first and last entry: a row can
+                # straddle two cache lines)
+                for kk in range(indptr[i + _PREFETCH_AHEAD], indptr[i + _PREFETCH_AHEAD + 1]):
+                    p = rev[kk]
+                    _prefetch_for_write(hin, p, 0)
+                    _prefetch_for_write(hin, p, q - 1)
             start = indptr[i]
             d = indptr[i + 1] - start
             if d == 0:
                 continue
-            for l in range(d):
-                _potts_h(msg, rev[start + l], ew, q, left, H, l)
-            if not _cavity_products(psi, i, H, d, q, pre, suf, zc, out):
-                return it, residual, i
+            # fast path: plain prefix / suffix products of the contiguous incoming rows hin[start:start+d],
+            # valid (identical to _cavity_products) when every entry is >= _UNDERFLOW and every row sum
+            # is <= 1e9 (then no normalised entry is below 1e-299, so none is floored)
+            for c in range(q):
+                out[0, c] = psi[i, c]
+            for l in range(1, d):
+                for c in range(q):
+                    out[l, c] = out[l - 1, c] * hin[start + l - 1, c]
+            for c in range(q):
+                suf[c] = 1.0
+            ok = True
+            for l in range(d - 1, -1, -1):
+                z = 0.0
+                for c in range(q):
+                    v = out[l, c] * suf[c]
+                    out[l, c] = v
+                    ok &= v >= _UNDERFLOW
+                    z += v
+                    suf[c] *= hin[start + l, c]
+                ok &= z <= 1e9
+                zs[l] = z
+            if not ok:  # an exact zero, a (possible) underflow or a NaN: the careful routine
+                for l in range(d):
+                    for c in range(q):
+                        H[l, c] = hin[start + l, c]
+                if not _cavity_products(psi, i, H, d, q, pre, suf, zc, out):
+                    return it, residual, i
+                for l in range(d):
+                    zs[l] = 1.0  # rows already normalised; v * 1.0 == v exactly
             for l in range(d):
                 k = start + l
+                inv = 1.0 / zs[l]
                 for c in range(q):
-                    v = out[l, c]
+                    v = out[l, c] * inv
                     old = msg[k, c]
                     diff = abs(v - old)
                     if diff > residual:
                         residual = diff
-                    msg[k, c] = (1.0 - damping) * v + damping * old
+                    msg[k, c] = keep * v + damping * old
+                _potts_h(msg, k, ew, q, left, hin, rev[k])  # h_{i->j}, read by j as its incoming row
         trace[it] = residual
         it += 1
         if residual < tol:
@@ -288,29 +407,45 @@ def _potts_bp_iterate(indptr, rev, psi, msg, ew, damping, tol, max_iter, trace):
 
 
 @njit(cache=True)
-def _potts_bp_summary(indptr, indices, rev, psi, offset, msg, ew, marg):
-    """Marginals (written to marg (n, q)) and the Bethe log Z of the messages; returns (logZ, bad)."""
+def _potts_bp_summary(indptr, indices, psi, offset, msg, hin, marg):
+    """Marginals (written to marg (n, q)) and the Bethe log Z of the messages; returns (logZ, bad).
+
+    hin[k] = h(msg[rev[k]]) as left by ``_potts_bp_iterate``.
+    """
     n, q = psi.shape
     maxdeg = 1
     for i in range(n):
         d = indptr[i + 1] - indptr[i]
         if d > maxdeg:
             maxdeg = d
-    H = np.empty((maxdeg, q))
-    left = np.empty(q)
+    LH = np.empty((maxdeg, q))
     b = np.empty(q)
     log_z = 0.0
     for i in range(n):
         start = indptr[i]
         d = indptr[i + 1] - start
-        for l in range(d):
-            _potts_h(msg, rev[start + l], ew, q, left, H, l)
-        lz = _log_node(psi, i, H, d, q, b)
-        if lz == -np.inf:
-            return 0.0, i
+        # b[c] = normalised psi[i, c] prod_l H[l, c] in the log domain (as ``_log_node``), keeping log H
+        mx = -np.inf
         for c in range(q):
-            marg[i, c] = b[c]
-        log_z += lz + offset[i]
+            v = np.log(psi[i, c]) if psi[i, c] > 0.0 else -np.inf
+            for l in range(d):
+                h = hin[start + l, c]
+                lh = np.log(h) if h > 0.0 else -np.inf
+                LH[l, c] = lh
+                v += lh
+            b[c] = v
+            if v > mx:
+                mx = v
+        if mx == -np.inf:
+            return 0.0, i
+        z = 0.0
+        for c in range(q):
+            v = b[c]
+            b[c] = np.exp(v - mx) if v > -np.inf else 0.0
+            z += b[c]
+        for c in range(q):
+            marg[i, c] = b[c] / z
+        log_z += mx + np.log(z) + offset[i]
         # edge terms Z_ij = sum_c m_{i->j}(c) h_{j->i}(c), each undirected edge once (smaller endpoint)
         for l in range(d):
             k = start + l
@@ -319,8 +454,8 @@ def _potts_bp_summary(indptr, indices, rev, psi, offset, msg, ew, marg):
             mx = -np.inf
             for c in range(q):
                 m = msg[k, c]
-                h = H[l, c]
-                v = np.log(m) + np.log(h) if (m > 0.0 and h > 0.0) else -np.inf
+                lh = LH[l, c]
+                v = np.log(m) + lh if (m > 0.0 and lh > -np.inf) else -np.inf
                 b[c] = v
                 if v > mx:
                     mx = v
@@ -663,15 +798,16 @@ class BPDenoiser(Denoiser):
         resid = np.empty(B)
         trace = np.full((B, self.max_iter), np.nan)
         last = np.empty((B, self._n_messages, K)) if self.warm_start else None
+        hin = np.empty((self._n_messages, K)) if self._potts else None
         for b in range(B):
             psi, offset = self._node_factors(y[b], revealed[b])
             msg = self._initial_messages(b, B)
             marg_b = np.empty((n, K))
             if self._potts:
-                it, res, bad = _potts_bp_iterate(self._indptr, self._rev, psi, msg, ew, self.damping, self.tol,
-                                                 self.max_iter, trace[b])
+                it, res, bad = _potts_bp_iterate(self._indptr, self._rev, psi, msg, hin, ew, self.damping,
+                                                 self.tol, self.max_iter, trace[b], (0.0,) * K)
                 self._raise_if_bad(bad, b, "variable")
-                log_z, bad = _potts_bp_summary(self._indptr, self._indices, self._rev, psi, offset, msg, ew, marg_b)
+                log_z, bad = _potts_bp_summary(self._indptr, self._indices, psi, offset, msg, hin, marg_b)
             else:
                 it, res, bad = _naesat_bp_iterate(self._lit, self._vptr, self._vedge, psi, msg, ew, self.damping,
                                                   self.tol, self.max_iter, trace[b])
