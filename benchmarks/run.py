@@ -143,8 +143,9 @@ def section_peers_and_ratios(quick: bool, repeats: int) -> tuple[list[dict], lis
     neal_sweeps = 100 if quick else 300
 
     def ratio(name, value, target, direction=">=", note=""):
-        met = None if value is None or math.isnan(value) else (value >= target if direction == ">=" else
-                                                               value <= target)
+        informational = note.startswith("informational")
+        met = None if informational or value is None or math.isnan(value) else (
+            value >= target if direction == ">=" else value <= target)
         ratios.append({"ratio": name, "value": value, "target": f"{direction} {target:g}", "met": met, "note": note})
 
     # Metropolis vs neal and the numpy baseline
