@@ -32,8 +32,8 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return _POOLS[threads]
 
 
-def run_chain_blocks(kernel, per_chain: tuple, shared: tuple, n_chains: int, threads: int) -> None:
-    """``kernel(*[a[lo:hi] for a in per_chain], *shared)`` over contiguous blocks of chains.
+def run_chain_blocks(kernel, per_chain: tuple, n_chains: int, threads: int) -> None:
+    """``kernel(*[a[lo:hi] for a in per_chain])`` over contiguous blocks of chains.
 
     The kernels are numba functions that release the GIL and treat chains independently (each has its own
     random stream), so with ``threads`` > 1 the blocks run at once on a thread pool and the result is the
@@ -41,10 +41,10 @@ def run_chain_blocks(kernel, per_chain: tuple, shared: tuple, n_chains: int, thr
     """
     blocks = min(threads, n_chains)
     if blocks <= 1:
-        kernel(*per_chain, *shared)
+        kernel(*per_chain)
         return
     edges = np.linspace(0, n_chains, blocks + 1).astype(int)
-    futures = [_pool(blocks).submit(kernel, *[a[lo:hi] for a in per_chain], *shared)
+    futures = [_pool(blocks).submit(kernel, *[a[lo:hi] for a in per_chain])
                for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     for f in futures:
         f.result()
@@ -146,14 +146,14 @@ class ScalarAdapter:
                 lambda s, lf, energy, sums, betas, rng, trace, accepted: kb.binary_pairwise_sweeps(
                     self.kind == ks.KIND_DENSE, s, lf, energy, sums, self.J, self.indptr, self.indices, self.data,
                     self.h, self.logp, self.ref, betas, rng, n_sweeps, heat_bath, self.max_field, trace, accepted),
-                (st["s"], st["lf"], st["energy"], st["sums"], betas, rng, trace, accepted), (), len(betas), threads)
+                (st["s"], st["lf"], st["energy"], st["sums"], betas, rng, trace, accepted), len(betas), threads)
             return
         run_chain_blocks(
             lambda s, lf, gsym, energy, sums, betas, rng, trace, accepted: ks.scalar_sweeps(
                 self.kind, s, lf, gsym, energy, sums, self.J, self.indptr, self.indices, self.data, self.edges,
                 self.weights, self.h, self.vals, self.logp, self.vpow, self.gcoef, self.gorder, self.ref, betas, rng,
                 n_sweeps, heat_bath, trace, accepted),
-            (st["s"], st["lf"], st["gsym"], st["energy"], st["sums"], betas, rng, trace, accepted), (), len(betas),
+            (st["s"], st["lf"], st["gsym"], st["energy"], st["sums"], betas, rng, trace, accepted), len(betas),
             threads)
 
 
@@ -178,7 +178,7 @@ class PottsAdapter:
             lambda s, counts, energy, betas, rng, trace, accepted: kp.potts_sweeps(
                 s, counts, energy, self.indptr, self.indices, self.q, betas, rng, n_sweeps, heat_bath, trace,
                 accepted),
-            (st["s"], st["counts"], st["energy"], betas, rng, trace, accepted), (), len(betas), threads)
+            (st["s"], st["counts"], st["energy"], betas, rng, trace, accepted), len(betas), threads)
 
 
 class NAESATAdapter:
@@ -203,7 +203,7 @@ class NAESATAdapter:
             lambda s, npos, energy, sums, betas, rng, trace, accepted: kp.naesat_sweeps(
                 s, npos, energy, sums, self.inc_ptr, self.inc_clause, self.inc_sign, self.model.k, self.ref, betas,
                 rng, n_sweeps, heat_bath, trace, accepted),
-            (st["s"], st["npos"], st["energy"], st["sums"], betas, rng, trace, accepted), (), len(betas), threads)
+            (st["s"], st["npos"], st["energy"], st["sums"], betas, rng, trace, accepted), len(betas), threads)
 
 
 def adapter_for(model: Model):

@@ -77,7 +77,7 @@ from spinglass._validate import SeedLike, make_rng
 from spinglass.base import Model
 
 from ..denoisers.base import Denoiser, DenoiserOutput
-from .training import TrainConfig, TrainHistory, check_positive_int, count_parameters, fit, pick_device
+from .training import TrainConfig, TrainHistory, batch_and_time, check_positive_int, count_parameters, fit, pick_device
 
 __all__ = [
     "TimeFeatures", "DenoiserNetwork", "MLPDenoiser", "CouplingDenoiser", "NeuralDenoiser", "denoising_loss",
@@ -196,17 +196,7 @@ class DenoiserNetwork(nn.Module):
 
     def _prepare(self, y: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor]:
         """Checked (y (B, n), t (B,)) in the network's dtype and device."""
-        if not isinstance(y, torch.Tensor):
-            raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
-        if y.ndim != 2 or y.shape[1] != self.n:
-            raise ValueError(f"y must have shape (B, n) = (B, {self.n}), got {tuple(y.shape)}")
-        y = y.to(device=self.device, dtype=self.dtype)
-        t = torch.as_tensor(t, dtype=self.dtype, device=self.device)
-        if t.ndim == 0:
-            t = t.expand(y.shape[0])
-        if t.ndim != 1 or t.shape[0] != y.shape[0]:
-            raise ValueError(f"t must be a scalar or have shape (B,) = ({y.shape[0]},), got {tuple(t.shape)}")
-        return y, t
+        return batch_and_time(y, t, self.n, device=self.device, dtype=self.dtype)
 
     def _head(self, y: torch.Tensor, t: torch.Tensor, corr: torch.Tensor, skip: bool,
               extra: torch.Tensor | None = None, quad: torch.Tensor | None = None):

@@ -57,7 +57,7 @@ from torch import nn
 from spinglass._validate import SeedLike, make_rng
 
 from .denoiser import _uniform_linear
-from .training import TrainConfig, TrainHistory, check_positive_int, count_parameters, fit, pick_device
+from .training import TrainConfig, TrainHistory, batch_and_time, check_positive_int, count_parameters, fit, pick_device
 
 __all__ = [
     "TwoLayerReLUVelocity", "VelocityField", "flow_matching_loss", "train_velocity", "GaussianMixture",
@@ -110,17 +110,8 @@ class TwoLayerReLUVelocity(nn.Module):
         return count_parameters(self)
 
     def forward(self, u: torch.Tensor, tau) -> torch.Tensor:
-        if not isinstance(u, torch.Tensor):
-            raise TypeError(f"u must be a torch.Tensor, got {type(u).__name__}")
-        if u.ndim != 2 or u.shape[1] != self.d:
-            raise ValueError(f"u must have shape (B, d) = (B, {self.d}), got {tuple(u.shape)}")
         p = self.hidden.weight
-        u = u.to(device=p.device, dtype=p.dtype)
-        tau = torch.as_tensor(tau, dtype=p.dtype, device=p.device)
-        if tau.ndim == 0:
-            tau = tau.expand(u.shape[0])
-        if tau.ndim != 1 or tau.shape[0] != u.shape[0]:
-            raise ValueError(f"tau must be a scalar or have shape (B,) = ({u.shape[0]},), got {tuple(tau.shape)}")
+        u, tau = batch_and_time(u, tau, self.d, device=p.device, dtype=p.dtype, names=("u", "tau", "d"))
         inp = torch.cat([u, tau[:, None]], dim=1)
         v = self.out(torch.relu(self.hidden(inp)))
         if self.skip is not None:

@@ -113,6 +113,24 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def batch_and_time(x, t, width: int, *, device, dtype, names: tuple[str, str, str] = ("y", "t", "n")):
+    """Checked network inputs: ``x`` a (B, width) tensor and ``t`` a scalar (broadcast to every row) or a (B,)
+    tensor, both moved to ``device`` / ``dtype``.  ``names`` = (name of x, name of t, symbol of the width),
+    used in the error messages."""
+    xn, tn, wn = names
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{xn} must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(f"{xn} must have shape (B, {wn}) = (B, {width}), got {tuple(x.shape)}")
+    x = x.to(device=device, dtype=dtype)
+    t = torch.as_tensor(t, dtype=dtype, device=device)
+    if t.ndim == 0:
+        t = t.expand(x.shape[0])
+    if t.ndim != 1 or t.shape[0] != x.shape[0]:
+        raise ValueError(f"{tn} must be a scalar or have shape (B,) = ({x.shape[0]},), got {tuple(t.shape)}")
+    return x, t
+
+
 def _int_field(name, value, minimum):
     return check_positive_int(f"TrainConfig.{name}", value, minimum)
 
