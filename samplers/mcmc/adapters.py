@@ -50,6 +50,14 @@ def run_chain_blocks(kernel, per_chain: tuple, n_chains: int, threads: int) -> N
         f.result()
 
 
+class AdapterBase:
+    """What every adapter shares: the chain state's alphabet indices in natural site order."""
+
+    def alphabet_indices(self, chains: dict) -> np.ndarray:
+        """(C, n) alphabet indices of the chains' current configurations."""
+        return chains["s"]
+
+
 def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR incidence of a (M, k) membership table: for each variable, the (row, position) pairs."""
     flat = members.ravel()
@@ -69,7 +77,7 @@ def _spin_sums(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.stack([x.sum(axis=1), x @ ref], axis=1), dtype=np.float64)
 
 
-class ScalarAdapter:
+class ScalarAdapter(AdapterBase):
     """Pairwise (dense or CSR) and p-body scalar models with a finite alphabet."""
 
     #: traced observables: energy, sum_i x_i, sum_i x_i x*_i
@@ -157,7 +165,7 @@ class ScalarAdapter:
             threads)
 
 
-class PottsAdapter:
+class PottsAdapter(AdapterBase):
     """Antiferromagnetic Potts / colouring models."""
 
     observables = ("energy",)
@@ -181,7 +189,7 @@ class PottsAdapter:
             (st["s"], st["counts"], st["energy"], betas, rng, trace, accepted), len(betas), threads)
 
 
-class NAESATAdapter:
+class NAESATAdapter(AdapterBase):
     """NAE-SAT / hypergraph bicolouring models."""
 
     observables = ("energy", "magnetization", "overlap_planted")
@@ -206,10 +214,16 @@ class NAESATAdapter:
             (st["s"], st["npos"], st["energy"], st["sums"], betas, rng, trace, accepted), len(betas), threads)
 
 
-def adapter_for(model: Model):
-    """The kernel adapter of a model family (TypeError for models without a discrete kernel)."""
+def adapter_for(model: Model, order: str = "sequential"):
+    """The kernel adapter of a model family (TypeError for models without a discrete kernel).
+
+    ``order="checkerboard"``: the lattice adapter (``lattice_adapter``; ValueError for other models)."""
     if not isinstance(model, Model):
         raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+    if order == "checkerboard":
+        from .lattice_adapter import CheckerboardAdapter
+
+        return CheckerboardAdapter(model)
     if isinstance(model, ScalarModel):
         return ScalarAdapter(model)
     if isinstance(model, PottsModel):

@@ -3,8 +3,11 @@ r"""Metropolis, heat-bath (Glauber) and parallel-tempering samplers over the num
 Samplers are stateless configuration objects (after NetKet); the chain state is an explicit value,
 ``Samples.state`` (an ``MCMCState``), that ``sample(..., state=...)`` takes to continue a run bit for bit.
 
-Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates, sites
-in order), then keeps its state; with k = n_samples / n_chains > 1 it keeps k states spaced by ``thin``
+Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates; with
+``order="sequential"``, the default, sites 0..n-1 in turn; with ``order="checkerboard"``, for binary
+models on periodic lattices with even sides (EdwardsAnderson), every site of one checkerboard colour and
+then of the other, on the vectorised lattice kernel ``kernels_lattice``: the same law, other numbers),
+then keeps its state; with k = n_samples / n_chains > 1 it keeps k states spaced by ``thin``
 sweeps.  Row ``c * k + j`` of ``Samples.x`` is the j-th state kept by chain c.  Every ``trace_every``
 sweeps each chain (at the target temperature) records ``trace["energy"]`` and, for scalar and NAE-SAT
 models, ``trace["magnetization"]`` = (1/n) sum_i x_i and, when the model is planted,
@@ -42,6 +45,10 @@ from .initial import initial_configurations
 from .kernels_sparse import tempering_swaps
 from .rng import new_streams
 
+#: Site visiting orders of a sweep: sites 0..n-1 in turn, or (periodic lattices with even sides) all sites
+#: of one checkerboard colour, then all of the other (``kernels_lattice``).
+SWEEP_ORDERS = ("sequential", "checkerboard")
+
 
 @dataclass
 class MCMCState:
@@ -57,11 +64,12 @@ class MCMCState:
     model: dict
     fingerprint: str = ""
     parity: int = 0
+    order: str = "sequential"
 
     def copy(self) -> MCMCState:
         return MCMCState({k: v.copy() for k, v in self.chains.items()}, self.rng.copy(), self.betas.copy(),
                          self.perm.copy(), self.swap_rng.copy(), self.ladder.copy(), self.sweeps_done,
-                         dict(self.model), self.fingerprint, self.parity)
+                         dict(self.model), self.fingerprint, self.parity, self.order)
 
 
 class _MCMC:
@@ -70,15 +78,20 @@ class _MCMC:
     name = "MCMC"
     heat_bath = False
 
-    def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, threads: int = 1):
+    def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, threads: int = 1,
+                 order: str = "sequential"):
         self.sweeps = check_int("sweeps", sweeps, minimum=0)
         self.thin = check_int("thin", thin, minimum=1)
         self.trace_every = check_int("trace_every", trace_every, minimum=1)
         self.threads = check_int("threads", threads, minimum=1)
+        if not isinstance(order, str) or order not in SWEEP_ORDERS:
+            raise ValueError(f"order must be one of {SWEEP_ORDERS}, got {order!r}")
+        self.order = order
 
     def settings(self) -> dict:
         # ``threads`` is left out: it does not change a number, so it is not part of a run's identity
-        return {"name": self.name, "sweeps": self.sweeps, "thin": self.thin, "trace_every": self.trace_every}
+        return {"name": self.name, "sweeps": self.sweeps, "thin": self.thin, "trace_every": self.trace_every,
+                "order": self.order}
 
     def __repr__(self) -> str:
         s = self.settings()
@@ -108,12 +121,15 @@ class _MCMC:
         if not isinstance(model, Model):
             raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
         n_samples = check_int("n_samples", n_samples, minimum=1)
-        adapter = adapter_for(model)
+        adapter = adapter_for(model, self.order)
         if state is not None:
             if not isinstance(state, MCMCState):
                 raise TypeError("state must be an MCMCState (Samples.state of an earlier run)")
             if state.fingerprint != model.fingerprint():
                 raise ValueError("state belongs to a different model instance (its fingerprint differs)")
+            if state.order != self.order:
+                raise ValueError(f"state was run with order = {state.order!r}, this sampler has order = "
+                                 f"{self.order!r}")
             st = state.copy()
             n_chains_state, R = st.perm.shape
             if n_chains is not None and n_chains != n_chains_state:
@@ -177,7 +193,7 @@ class _MCMC:
 
         def collect(j: int) -> None:
             rows = np.arange(C) * per_chain + j
-            x_out[rows] = alphabet[st.chains["s"][st.perm[:, R - 1]]]
+            x_out[rows] = alphabet[adapter.alphabet_indices(st.chains)[st.perm[:, R - 1]]]
 
         advance(self.sweeps)
         collect(0)
@@ -229,7 +245,7 @@ class _MCMC:
         betas = np.tile(ladder, n_chains).astype(np.float64)
         return MCMCState(chains=chains, rng=new_streams(rng, n_chains * R), betas=betas, perm=perm,
                          swap_rng=new_streams(rng, n_chains), ladder=ladder, sweeps_done=0,
-                         model=model.describe(), fingerprint=model.fingerprint())
+                         model=model.describe(), fingerprint=model.fingerprint(), order=self.order)
 
 
 class Metropolis(_MCMC):
@@ -263,8 +279,8 @@ class ParallelTempering(_MCMC):
 
     def __init__(self, betas=None, n_temps: int = 8, beta_min_ratio: float = 0.2, swap_every: int = 1,
                  local: str = "metropolis", sweeps: int = 1000, thin: int = 1, trace_every: int = 1,
-                 threads: int = 1):
-        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every, threads=threads)
+                 threads: int = 1, order: str = "sequential"):
+        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every, threads=threads, order=order)
         self.n_temps = check_int("n_temps", n_temps, minimum=2)
         self.beta_min_ratio = check_real("beta_min_ratio", beta_min_ratio, minimum=0.0, maximum=1.0,
                                          strict_min=True)

@@ -1,0 +1,90 @@
+"""The checkerboard adapter: binary pairwise models on periodic lattices, run by ``kernels_lattice``.
+
+Used by the MCMC samplers' ``order="checkerboard"``.  The chain state keeps the spins in the kernel's
+packed order (``xs``, int8 ±1) between calls, so a call costs nothing beyond its sweeps; the alphabet
+indices in natural site order are read out with ``alphabet_indices``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from spinglass.scalar import PairwiseModel
+
+from . import kernels_lattice as kl
+from .adapters import AdapterBase, _reference, _spin_sums, run_chain_blocks
+
+
+def _refuse(model, why: str) -> ValueError:
+    return ValueError(f"order='checkerboard' needs a binary (±1, uniform prior) pairwise model on a periodic "
+                      f"lattice with every side even, such as EdwardsAnderson((L, L)) with L even; "
+                      f"{model.family}: {why} (use order='sequential')")
+
+
+class CheckerboardAdapter(AdapterBase):
+    """Binary pairwise models whose couplings are nearest-neighbour bonds of a periodic lattice.
+
+    The lattice is read from ``model.shape`` (row-major site indices, as ``spinglass.EdwardsAnderson``);
+    the coupling matrix must have no entry outside the lattice bonds.  Integer couplings and fields use
+    the kernel's integer path (thresholds per attainable dE), others the per-site float path.
+    """
+
+    observables = ("energy", "magnetization", "overlap_planted")
+
+    def __init__(self, model):
+        if not isinstance(model, PairwiseModel) or not model.is_sparse:
+            raise _refuse(model, "not a sparse pairwise model")
+        shape = getattr(model, "shape", None)
+        if not isinstance(shape, tuple) or not shape or int(np.prod(shape)) != model.n:
+            raise _refuse(model, "the model has no lattice shape")
+        if any(int(s) % 2 for s in shape):
+            raise _refuse(model, f"shape {tuple(shape)} has an odd side (not bipartite)")
+        if model.alphabet is None or not np.array_equal(np.asarray(model.alphabet, dtype=float), [-1.0, 1.0]):
+            raise _refuse(model, f"alphabet {model.alphabet!r} is not (-1, +1)")
+        logp = np.asarray(model._alphabet_log_prior(), dtype=float)
+        if len(model.global_terms) or logp[0] != logp[1]:
+            raise _refuse(model, "the prior is not uniform or the model has global terms")
+        self.model = model
+        self.order, self.row_parity, self.row_neighbours = kl.packing(shape)
+        nbr = kl.neighbour_table(shape, self.order, self.row_parity, self.row_neighbours)
+        J = sp.csr_matrix(model.couplings)
+        rows = np.broadcast_to(self.order, nbr.shape)
+        Jp = np.asarray(J[rows.ravel(), nbr.ravel()]).reshape(nbr.shape)
+        # the lattice bonds are distinct entries of J: equal |J| mass means J has no other entry
+        if not np.isclose(np.abs(Jp).sum(), np.abs(J.data).sum(), rtol=1e-12, atol=0.0):
+            raise _refuse(model, "the couplings have entries outside the nearest-neighbour bonds of the lattice")
+        h = np.broadcast_to(np.asarray(model.fields, dtype=np.float64), (model.n,))[self.order]
+        integer = bool(np.all(Jp == np.round(Jp)) and np.all(h == np.round(h))
+                       and np.abs(Jp).sum(axis=0).max() + np.abs(h).max() < 2**28)
+        levels = kl.attainable_energy_changes(Jp, h) if integer else np.zeros(0, np.int64)
+        if levels.size > kl.MAX_LEVELS:
+            integer, levels = False, np.zeros(0, np.int64)
+        dtype = np.int32 if integer else np.float64
+        self.Jp = np.ascontiguousarray(Jp, dtype=dtype)
+        self.hp = np.ascontiguousarray(h, dtype=dtype)
+        self.levels = levels
+        ref = _reference(model)
+        self.refp = np.ascontiguousarray(ref[self.order])
+        self.has_ref = model.planted is not None
+
+    def init_state(self, s: np.ndarray) -> dict:
+        x = 2.0 * s - 1.0
+        C = s.shape[0]
+        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
+        return {"xs": np.ascontiguousarray((2 * s[:, self.order] - 1).astype(np.int8)), "energy": energy,
+                "sums": _spin_sums(x, _reference(self.model)),
+                "lanes": np.zeros((C, 4, kl.N_LANES), dtype=np.uint64), "seeded": np.zeros(C, dtype=np.int64)}
+
+    def alphabet_indices(self, chains: dict) -> np.ndarray:
+        s = np.empty(chains["xs"].shape, dtype=np.int64)
+        s[:, self.order] = (chains["xs"] + 1) // 2
+        return s
+
+    def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
+        kl.seed_lanes(rng, st["lanes"], st["seeded"])
+        run_chain_blocks(
+            lambda xs, energy, sums, lanes, betas, trace, accepted: kl.checkerboard_sweeps(
+                xs, energy, sums, lanes, self.Jp, self.hp, self.refp, self.has_ref, self.row_parity,
+                self.row_neighbours, self.levels, betas, n_sweeps, heat_bath, trace, accepted),
+            (st["xs"], st["energy"], st["sums"], st["lanes"], betas, trace, accepted), len(betas), threads)
