@@ -12,11 +12,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from law_checks import assert_law_and_mutant, assert_resume_and_threads_change_no_number
 
 import spinglass as sg
 from samplers import HeatBath, Metropolis, ParallelTempering
@@ -78,41 +77,10 @@ SAMPLERS = {
 }
 
 
-def _cells(exact):
-    """Cell of each enumerated state: (energy decile of the exact law, magnetisation)."""
-    e = exact.energies
-    order = np.argsort(e)
-    cdf = np.cumsum(exact.probabilities[order])
-    edges = np.unique(e[order][np.searchsorted(cdf, np.linspace(0.1, 0.9, 9))])
-    ebin = np.searchsorted(edges, e, side="right")
-    m = exact.configurations.sum(axis=1).astype(int) + exact.model.n
-    return ebin * (2 * exact.model.n + 1) + m
-
-
-def _cell_tv_and_bound(exact, x):
-    cells = _cells(exact)
-    _, cells = np.unique(cells, return_inverse=True)
-    p = np.bincount(cells, weights=exact.probabilities)
-    hist = np.bincount(cells[exact.index(x)], minlength=p.size) / x.shape[0]
-    rng = np.random.default_rng(0)
-    null = 0.5 * np.abs(rng.multinomial(x.shape[0], p, size=200) / x.shape[0] - p).sum(axis=1)
-    return 0.5 * np.abs(hist - p).sum(), 1.1 * np.quantile(null, 0.999)
-
-
 @pytest.mark.parametrize("sampler_name", list(SAMPLERS))
 @pytest.mark.parametrize("model_name", list(MODELS))
 def test_law_matches_exact_enumeration(model_name, sampler_name):
-    model = MODELS[model_name]()
-    exact = model.exact()
-    result = SAMPLERS[sampler_name]().sample(model, N_SAMPLES, seed=5)
-    tv, bound = _cell_tv_and_bound(exact, result.x)
-    assert tv < bound, f"{sampler_name} on {model_name}: TV {tv:.4f} >= bound {bound:.4f}"
-    if sampler_name != "tempering":
-        mutant = copy.copy(model)
-        mutant.beta = 2.0 * model.beta
-        wrong = SAMPLERS[sampler_name]().sample(mutant, N_SAMPLES, seed=5)
-        tv_wrong, _ = _cell_tv_and_bound(exact, wrong.x)
-        assert tv_wrong > bound, f"mutant not detected on {model_name}: TV {tv_wrong:.4f} <= {bound:.4f}"
+    assert_law_and_mutant(MODELS[model_name](), SAMPLERS[sampler_name], N_SAMPLES, mutant=sampler_name != "tempering")
 
 
 @pytest.mark.parametrize("couplings", ["pm1", "gaussian"])
@@ -141,19 +109,7 @@ def test_float_path_reproduces_integer_path(monkeypatch):
                                      ParallelTempering(n_temps=3, sweeps=25, order="checkerboard")])
 def test_continued_run_and_threads_change_no_number(sampler):
     model = sg.EdwardsAnderson((8, 8), "pm1", beta=0.8, seed=5)
-    whole = sampler.sample(model, 4, seed=9)
-    first = copy.copy(sampler)
-    first.sweeps = 10
-    part = first.sample(model, 4, seed=9)
-    second = copy.copy(sampler)
-    second.sweeps = 15
-    rest = second.sample(model, 4, state=part.state)
-    np.testing.assert_array_equal(whole.x, rest.x)
-    np.testing.assert_array_equal(whole.trace["energy"][:, 10:], rest.trace["energy"])
-    threaded = copy.copy(sampler)
-    threaded.threads = 2
-    np.testing.assert_array_equal(whole.x, threaded.sample(model, 4, seed=9).x)
-    assert not np.array_equal(whole.x, sampler.sample(model, 4, seed=10).x)
+    assert_resume_and_threads_change_no_number(sampler, model)
 
 
 def test_beta_zero_is_lazy_and_beta_inf_descends():

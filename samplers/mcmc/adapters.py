@@ -58,6 +58,45 @@ class AdapterBase:
         return chains["s"]
 
 
+class PackedSpinsAdapter(AdapterBase):
+    """What the colour-class adapters (``order="checkerboard"`` / ``"chromatic"``) share: the chain state
+    keeps the spins ±1 as ``spin_dtype`` in the kernel's packed site order (``xs``, natural site
+    ``order[p]`` at packed position p), with ``N_LANES`` random lanes per chain seeded on the first run."""
+
+    observables = ("energy", "magnetization", "overlap_planted")
+    spin_dtype = np.int8
+    order: np.ndarray
+    model: PairwiseModel
+
+    def init_state(self, s: np.ndarray) -> dict:
+        from .kernels_lattice import N_LANES
+
+        x = 2.0 * s - 1.0
+        C = s.shape[0]
+        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
+        return {"xs": np.ascontiguousarray((2 * s[:, self.order] - 1).astype(self.spin_dtype)), "energy": energy,
+                "sums": _spin_sums(x, _reference(self.model)),
+                "lanes": np.zeros((C, 4, N_LANES), dtype=np.uint64), "seeded": np.zeros(C, dtype=np.int64)}
+
+    def alphabet_indices(self, chains: dict) -> np.ndarray:
+        s = np.empty(chains["xs"].shape, dtype=np.int64)
+        s[:, self.order] = (chains["xs"].astype(np.int64) + 1) // 2
+        return s
+
+
+def binary_uniform_refusal(model) -> str | None:
+    """Why ``model`` is not a sparse pairwise model with alphabet (-1, +1), a uniform prior and no global
+    terms (what the colour-class kernels sample exactly), or None when it is."""
+    if not isinstance(model, PairwiseModel) or not model.is_sparse:
+        return "not a sparse pairwise model"
+    if model.alphabet is None or not np.array_equal(np.asarray(model.alphabet, dtype=float), [-1.0, 1.0]):
+        return f"alphabet {model.alphabet!r} is not (-1, +1)"
+    logp = np.asarray(model._alphabet_log_prior(), dtype=float)
+    if len(model.global_terms) or logp[0] != logp[1]:
+        return "the prior is not uniform or the model has global terms"
+    return None
+
+
 def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR incidence of a (M, k) membership table: for each variable, the (row, position) pairs."""
     flat = members.ravel()
@@ -217,13 +256,18 @@ class NAESATAdapter(AdapterBase):
 def adapter_for(model: Model, order: str = "sequential"):
     """The kernel adapter of a model family (TypeError for models without a discrete kernel).
 
-    ``order="checkerboard"``: the lattice adapter (``lattice_adapter``; ValueError for other models)."""
+    ``order="checkerboard"``: the lattice adapter (``lattice_adapter``); ``order="chromatic"``: the
+    colour-class adapter (``chromatic_adapter``); both raise ValueError for models they cannot sample."""
     if not isinstance(model, Model):
         raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
     if order == "checkerboard":
         from .lattice_adapter import CheckerboardAdapter
 
         return CheckerboardAdapter(model)
+    if order == "chromatic":
+        from .chromatic_adapter import ChromaticAdapter
+
+        return ChromaticAdapter(model)
     if isinstance(model, ScalarModel):
         return ScalarAdapter(model)
     if isinstance(model, PottsModel):

@@ -10,10 +10,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from spinglass.scalar import PairwiseModel
-
 from . import kernels_lattice as kl
-from .adapters import AdapterBase, _reference, _spin_sums, run_chain_blocks
+from .adapters import PackedSpinsAdapter, _reference, binary_uniform_refusal, run_chain_blocks
 
 
 def _refuse(model, why: str) -> ValueError:
@@ -22,7 +20,7 @@ def _refuse(model, why: str) -> ValueError:
                       f"{model.family}: {why} (use order='sequential')")
 
 
-class CheckerboardAdapter(AdapterBase):
+class CheckerboardAdapter(PackedSpinsAdapter):
     """Binary pairwise models whose couplings are nearest-neighbour bonds of a periodic lattice.
 
     The lattice is read from ``model.shape`` (row-major site indices, as ``spinglass.EdwardsAnderson``);
@@ -30,21 +28,15 @@ class CheckerboardAdapter(AdapterBase):
     the kernel's integer path (thresholds per attainable dE), others the per-site float path.
     """
 
-    observables = ("energy", "magnetization", "overlap_planted")
-
     def __init__(self, model):
-        if not isinstance(model, PairwiseModel) or not model.is_sparse:
-            raise _refuse(model, "not a sparse pairwise model")
+        why = binary_uniform_refusal(model)
+        if why is not None:
+            raise _refuse(model, why)
         shape = getattr(model, "shape", None)
         if not isinstance(shape, tuple) or not shape or int(np.prod(shape)) != model.n:
             raise _refuse(model, "the model has no lattice shape")
         if any(int(s) % 2 for s in shape):
             raise _refuse(model, f"shape {tuple(shape)} has an odd side (not bipartite)")
-        if model.alphabet is None or not np.array_equal(np.asarray(model.alphabet, dtype=float), [-1.0, 1.0]):
-            raise _refuse(model, f"alphabet {model.alphabet!r} is not (-1, +1)")
-        logp = np.asarray(model._alphabet_log_prior(), dtype=float)
-        if len(model.global_terms) or logp[0] != logp[1]:
-            raise _refuse(model, "the prior is not uniform or the model has global terms")
         self.model = model
         self.order, self.row_parity, self.row_neighbours = kl.packing(shape)
         nbr = kl.neighbour_table(shape, self.order, self.row_parity, self.row_neighbours)
@@ -67,19 +59,6 @@ class CheckerboardAdapter(AdapterBase):
         ref = _reference(model)
         self.refp = np.ascontiguousarray(ref[self.order])
         self.has_ref = model.planted is not None
-
-    def init_state(self, s: np.ndarray) -> dict:
-        x = 2.0 * s - 1.0
-        C = s.shape[0]
-        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
-        return {"xs": np.ascontiguousarray((2 * s[:, self.order] - 1).astype(np.int8)), "energy": energy,
-                "sums": _spin_sums(x, _reference(self.model)),
-                "lanes": np.zeros((C, 4, kl.N_LANES), dtype=np.uint64), "seeded": np.zeros(C, dtype=np.int64)}
-
-    def alphabet_indices(self, chains: dict) -> np.ndarray:
-        s = np.empty(chains["xs"].shape, dtype=np.int64)
-        s[:, self.order] = (chains["xs"] + 1) // 2
-        return s
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
         kl.seed_lanes(rng, st["lanes"], st["seeded"])

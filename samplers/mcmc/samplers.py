@@ -6,9 +6,12 @@ Samplers are stateless configuration objects (after NetKet); the chain state is 
 Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates; with
 ``order="sequential"``, the default, sites 0..n-1 in turn; with ``order="checkerboard"``, for binary
 models on periodic lattices with even sides (EdwardsAnderson), every site of one checkerboard colour and
-then of the other, on the vectorised lattice kernel ``kernels_lattice``: the same law, other numbers),
-then keeps its state; with k = n_samples / n_chains > 1 it keeps k states spaced by ``thin``
-sweeps.  Row ``c * k + j`` of ``Samples.x`` is the j-th state kept by chain c.  Every ``trace_every``
+then of the other, on the vectorised lattice kernel ``kernels_lattice``; with ``order="chromatic"``, for
+binary pairwise models with sparse couplings (EA on any lattice, Ising models on sparse graphs), every
+site of one class of a greedy colouring of the coupling graph, class after class, on the vectorised
+kernel ``kernels_chromatic``: the same law, other numbers), then keeps its state; with
+k = n_samples / n_chains > 1 it keeps k states spaced by ``thin`` sweeps.  Row ``c * k + j`` of
+``Samples.x`` is the j-th state kept by chain c.  Every ``trace_every``
 sweeps each chain (at the target temperature) records ``trace["energy"]`` and, for scalar and NAE-SAT
 models, ``trace["magnetization"]`` = (1/n) sum_i x_i and, when the model is planted,
 ``trace["overlap_planted"]`` = (1/n) sum_i x_i x*_i (signed), all of shape (n_chains, n_records) at the
@@ -45,9 +48,11 @@ from .initial import initial_configurations
 from .kernels_sparse import tempering_swaps
 from .rng import new_streams
 
-#: Site visiting orders of a sweep: sites 0..n-1 in turn, or (periodic lattices with even sides) all sites
-#: of one checkerboard colour, then all of the other (``kernels_lattice``).
-SWEEP_ORDERS = ("sequential", "checkerboard")
+#: Site visiting orders of a sweep: sites 0..n-1 in turn; (periodic lattices with even sides) all sites
+#: of one checkerboard colour, then all of the other (``kernels_lattice``); (binary models with sparse
+#: couplings) the classes of a greedy colouring of the coupling graph, one after the other
+#: (``kernels_chromatic``).
+SWEEP_ORDERS = ("sequential", "checkerboard", "chromatic")
 
 
 @dataclass
