@@ -339,6 +339,7 @@ def test_potts_kernel_fast_path_and_h_table_are_bit_identical_to_the_reference(b
     ref_trace = _reference_potts_sweeps(bp._indptr, bp._rev, psi, ref, ew, damping, 6)
     msg = msg0.copy()
     hin = np.empty_like(msg)
+    bpmod._potts_fill_h_table(msg, bp._rev, hin, ew, (0.0,) * 3)
     trace = np.full(6, np.nan)
     it, res, bad = bpmod._potts_bp_iterate(bp._indptr, bp._rev, psi, msg, hin, ew, damping, 1e-300, 6, trace,
                                            (0.0,) * 3)
@@ -353,6 +354,135 @@ def test_potts_kernel_fast_path_and_h_table_are_bit_identical_to_the_reference(b
     for k in range(len(msg)):
         bpmod._potts_h(msg, bp._rev[k], ew, 3, left, expect, k)
     np.testing.assert_array_equal(hin, expect)
+
+
+def _reference_potts_summary(indptr, indices, psi, offset, msg, hin):
+    """The Potts summary as first written (every log and exp called), with libm's log / exp as numba's."""
+    n, q = psi.shape
+    marg = np.empty((n, q))
+    log_z = 0.0
+    for i in range(n):
+        start, d = indptr[i], indptr[i + 1] - indptr[i]
+        lh = [[math.log(h) if h > 0.0 else -math.inf for h in hin[start + l]] for l in range(d)]
+        v = []
+        for c in range(q):
+            s = math.log(psi[i, c]) if psi[i, c] > 0.0 else -math.inf
+            for l in range(d):
+                s += lh[l][c]
+            v.append(s)
+        mx = max(v)
+        b = [math.exp(x - mx) if x > -math.inf else 0.0 for x in v]
+        z = 0.0
+        for x in b:
+            z += x
+        marg[i] = [x / z for x in b]
+        log_z += mx + math.log(z) + offset[i]
+        for l in range(d):
+            k = start + l
+            if indices[k] < i:
+                continue
+            e = [math.log(m) + lh[l][c] if (m > 0.0 and lh[l][c] > -math.inf) else -math.inf
+                 for c, m in enumerate(msg[k])]
+            mx = max(e)
+            z = 0.0
+            for x in e:
+                if x > -math.inf:
+                    z += math.exp(x - mx)
+            log_z -= mx + math.log(z)
+    return log_z, marg
+
+
+@pytest.mark.parametrize("beta", [math.inf, 1.5])
+def test_potts_summary_shortcuts_are_bit_identical_to_the_reference(beta):
+    """log psi = 0 for psi = 1 and e^0 = 1 for the largest term change no bit (fields, no fields, revealed
+    deltas, exact zeros at beta = inf)."""
+    from samplers.denoisers import bp as bpmod
+
+    model = PlantedColoring(80, 3, 4.0, beta=beta, seed=4)
+    rng = np.random.default_rng(6)
+    y = rng.normal(size=(80, 3))
+    y[:30] = 0.0  # psi = 1 everywhere on these
+    revealed = np.where(rng.random(80) < 0.15, np.asarray(model.planted), -1)
+    bp = BPDenoiser(model, init="random", seed=2)
+    psi, offset = bp._node_factors(y, revealed)
+    assert np.any(psi == 1.0) and np.any((psi > 0.0) & (psi < 1.0)) and np.any(psi == 0.0)
+    ew = 0.0 if math.isinf(beta) else math.exp(-beta)
+    msg = bp._initial_messages(0, 1)
+    hin = np.empty_like(msg)
+    bpmod._potts_fill_h_table(msg, bp._rev, hin, ew, (0.0,) * 3)
+    bpmod._potts_bp_iterate(bp._indptr, bp._rev, psi, msg, hin, ew, 0.0, 1e-300, 5, np.empty(5), (0.0,) * 3)
+    marg = np.empty((80, 3))
+    log_z, bad = bpmod._potts_bp_summary(bp._indptr, bp._indices, psi, offset, msg, hin, marg)
+    ref_log_z, ref_marg = _reference_potts_summary(bp._indptr, bp._indices, psi, offset, msg, hin)
+    assert bad == -1 and log_z == ref_log_z
+    np.testing.assert_array_equal(marg, ref_marg)
+
+
+@pytest.mark.parametrize("q, beta", [(3, math.inf), (5, 1.5)])
+def test_potts_uniform_start_is_the_general_fill_of_uniform_messages(q, beta):
+    from samplers.denoisers import bp as bpmod
+
+    model = PlantedColoring(300, q, 5.0, beta=beta, seed=1)
+    bp = BPDenoiser(model)
+    ew = 0.0 if math.isinf(beta) else math.exp(-beta)
+    msg = np.full((bp._n_messages, q), 1.0 / q)
+    hin = np.empty_like(msg)
+    bpmod._potts_fill_h_table(msg, bp._rev, hin, ew, (0.0,) * q)
+    msg_u, hin_u = np.empty_like(msg), np.empty_like(msg)
+    bpmod._potts_uniform_start(msg_u, hin_u, ew, (0.0,) * q)
+    np.testing.assert_array_equal(msg_u, msg)
+    np.testing.assert_array_equal(hin_u, hin)
+
+
+def test_node_factors_are_the_clipped_exponential_of_the_field():
+    """psi = exp(max(y - max_c y, -FIELD_CLIP)) (numpy's exp), deltas at revealed variables, ones without a field."""
+    from samplers.denoisers.bp import FIELD_CLIP
+
+    model = PlantedColoring(200, 4, 4.0, seed=3)
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=(200, 4))
+    y[:20] *= 1000.0  # clipped gaps
+    y[20:40] = 0.0
+    revealed = np.where(rng.random(200) < 0.2, np.asarray(model.planted), -1)
+    psi, offset = BPDenoiser(model)._node_factors(y, revealed)
+    top = y.max(axis=1)
+    expect = np.exp(np.maximum(y - top[:, None], -FIELD_CLIP))
+    expect_offset = top.copy()
+    shown = revealed >= 0
+    expect[shown] = 0.0
+    expect[shown, revealed[shown]] = 1.0
+    expect_offset[shown] = y[shown, revealed[shown]]
+    np.testing.assert_array_equal(psi, expect)
+    np.testing.assert_array_equal(offset, expect_offset)
+    ones, zero_offset = BPDenoiser(model)._node_factors(np.zeros((200, 4)), np.full(200, -1))
+    assert np.all(ones == 1.0) and np.all(zero_offset == 0.0)
+    m = PlantedNAESAT(100, 3, 1.5, seed=0)
+    x = rng.normal(size=100)
+    psi, offset = BPDenoiser(m)._node_factors(x, np.full(100, -1))
+    logits = np.stack([-x, x], axis=1)
+    np.testing.assert_array_equal(psi, np.exp(np.maximum(logits - np.abs(x)[:, None], -FIELD_CLIP)))
+    np.testing.assert_array_equal(offset, np.abs(x))
+
+
+@pytest.mark.parametrize("model", [PlantedColoring(400, 3, 5.0, beta=2.0, seed=8),
+                                   PlantedNAESAT(300, 3, 1.5, beta=2.0, seed=8)], ids=["potts", "naesat"])
+def test_reused_work_arrays_change_nothing(model):
+    """The message / h arrays kept from query to query give what fresh ones give (random starts, fields, a
+    batch, warm starts): the same queries on two denoisers, one of which drops its arrays before each."""
+    rng = np.random.default_rng(3)
+    shape = (model.n, model.q) if isinstance(model, PottsModel) else (model.n,)
+    queries = [{}, {"y": rng.normal(size=shape), "t": 0.3}, {"y": rng.normal(size=(2,) + shape), "t": 1.0}, {}]
+    one = BPDenoiser(model, init="random", seed=4, max_iter=50, warm_start=True)
+    two = BPDenoiser(model, init="random", seed=4, max_iter=50, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonConvergenceWarning)
+        for kw in queries:
+            two._spare_work_arrays.clear()
+            a, b = one.posterior(**kw), two.posterior(**kw)
+            np.testing.assert_array_equal(a.marginals, b.marginals)
+            np.testing.assert_array_equal(a.free_entropy, b.free_entropy)
+            np.testing.assert_array_equal(a.iterations, b.iterations)
+            np.testing.assert_array_equal(one._last_messages, two._last_messages)
 
 
 # --------------------------------------------------------------------------------------------------

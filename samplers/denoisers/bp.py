@@ -49,7 +49,8 @@ Kernel layout and fast path (Potts)
 The stored messages keep the outgoing layout above (``msg[k]`` = m_{i->j}; this is what ``warm_start``
 keeps).  Beside them the kernel keeps an *incoming* table of the h's, ``hin[k] = h_{j->i}`` for the CSR
 slot k of row i, i.e. hin[k] = h(msg[rev[k]]): it is filled once at the start (reading msg in order and
-writing hin[rev[k]], rev being an involution), and whenever variable i writes m_{i->j} into msg[k] it
+writing hin[rev[k]], rev being an involution; from the uniform start every row is h(1/q, ..., 1/q) and
+both tables are written in order), and whenever variable i writes m_{i->j} into msg[k] it
 also writes h_{i->j} (from the stored, damped message, with the same prefix / suffix sums) into
 hin[rev[k]].  So the update of variable i reads its d incoming rows contiguously from hin[indptr[i]:] and
 the old messages contiguously from msg[indptr[i]:], and only the d h rows it writes are scattered (they
@@ -61,7 +62,13 @@ underflowed and no normalised entry out[l, c] / z_l (>= 1e-299) can reach the fl
 the careful routine (structural-zero counting, log domain, floor) returns, bit for bit; otherwise (a zero,
 an underflow, a NaN) the node is redone by the careful routine.  The colour loops are specialised per q
 (q is a compile-time constant), and the summary reuses hin and the log h of the node term for the edge
-terms.  Gauss-Seidel order, damping, residual and all floating-point operations are those written above.
+terms; it skips only calls whose value is exact (log psi_i(c) = +0 when psi_i(c) = 1, i.e. everywhere
+without a field, and e^0 = 1 for the largest term of each normaliser); what remains is one log per h
+entry, per message entry of an edge and per normaliser, and one exp per other term.  Gauss-Seidel order,
+damping, residual and all floating-point operations are those written above.  The message array and the
+h table depend only on the graph, so a denoiser keeps them from one query to the next (no allocation and
+no fresh memory pages per query); the node factors are formed by one pass (row maxima and clipped gaps)
+and numpy's exp, skipped when there is no field (every gap 0, e^0 = 1).
 
 NAE-SAT BP (factor graph; clause a over variables i_1..i_k with literal signs s_{a,r})
 -------------------------------------------------------------------------------------
@@ -309,13 +316,54 @@ def _potts_h(msg, kin, ew, q, left, H, l):
 
 
 @njit(cache=True)
-def _potts_bp_iterate(indptr, rev, psi, msg, hin, ew, damping, tol, max_iter, trace, qt):
-    """Gauss-Seidel BP sweeps (eq. 1) on the CSR graph; msg (2|E|, q) is updated in place.
+def _potts_fill_h_table(msg, rev, hin, ew, qt):
+    """hin[rev[k]] = h(msg[k]) for every CSR slot k: the incoming-layout table of ``_potts_bp_iterate``.
 
-    ``msg[k]`` is m_{i->j} (outgoing layout, CSR slot k of row i); ``hin`` (2|E|, q) is scratch, filled here
-    with the incoming-layout table hin[k] = h_{j->i} = h(msg[rev[k]]) and kept so whenever a message is
-    written.  ``qt`` is any tuple of length q: it makes q a compile-time constant (one specialisation per
-    q, so the colour loops are unrolled / vectorised).  See "Kernel layout" in the module docstring.
+    Reads msg in order and writes the scattered rows hin[rev[k]] (rev is an involution), prefetched
+    ``_PREFETCH_AHEAD_FILL`` messages ahead on large graphs.  ``qt`` as in ``_potts_bp_iterate``.
+    """
+    q = len(qt)
+    left = np.empty(q)
+    n_msg = msg.shape[0]
+    prefetch = n_msg * q >= _PREFETCH_MIN_ENTRIES
+    for k in range(n_msg):
+        if prefetch and k + _PREFETCH_AHEAD_FILL < n_msg:
+            p = rev[k + _PREFETCH_AHEAD_FILL]
+            _prefetch_for_write(hin, p, 0)
+            _prefetch_for_write(hin, p, q - 1)
+        _potts_h(msg, k, ew, q, left, hin, rev[k])
+
+
+@njit(cache=True)
+def _potts_uniform_start(msg, hin, ew, qt):
+    """The ``init="uniform"`` start: msg[k, c] = 1/q and hin[k] = h(msg[k]) for every slot k.
+
+    Every message is the same row, so the h table is that row's h everywhere (what
+    ``_potts_fill_h_table`` would write, from the same numbers) and both arrays are written in order.
+    """
+    q = len(qt)
+    if msg.shape[0] == 0:
+        return
+    left = np.empty(q)
+    u = 1.0 / q
+    for c in range(q):
+        msg[0, c] = u
+    _potts_h(msg, 0, ew, q, left, hin, 0)
+    for k in range(1, msg.shape[0]):
+        for c in range(q):
+            msg[k, c] = u
+            hin[k, c] = hin[0, c]
+
+
+@njit(cache=True)
+def _potts_bp_iterate(indptr, rev, psi, msg, hin, ew, damping, tol, max_iter, trace, qt):
+    """Gauss-Seidel BP sweeps (eq. 1) on the CSR graph; msg (2|E|, q) and hin (2|E|, q) updated in place.
+
+    ``msg[k]`` is m_{i->j} (outgoing layout, CSR slot k of row i); ``hin`` is the incoming-layout table
+    hin[k] = h_{j->i} = h(msg[rev[k]]), which the caller fills beforehand (``_potts_fill_h_table`` or
+    ``_potts_uniform_start``) and which is kept so whenever a message is written.  ``qt`` is any tuple of
+    length q: it makes q a compile-time constant (one specialisation per q, so the colour loops are
+    unrolled / vectorised).  See "Kernel layout" in the module docstring.
     Returns (iterations, residual, bad): bad = -1, or the variable at which a message had no positive
     entry (contradiction).
     """
@@ -333,15 +381,7 @@ def _potts_bp_iterate(indptr, rev, psi, msg, hin, ew, damping, tol, max_iter, tr
     suf = np.empty(q)
     left = np.empty(q)
     zc = np.empty(q, dtype=np.int64)
-    # hin[rev[k]] = h(msg[k]): sequential reads, scattered writes (rev is an involution)
-    n_msg = msg.shape[0]
-    prefetch = n_msg * q >= _PREFETCH_MIN_ENTRIES
-    for k in range(n_msg):
-        if prefetch and k + _PREFETCH_AHEAD_FILL < n_msg:
-            p = rev[k + _PREFETCH_AHEAD_FILL]
-            _prefetch_for_write(hin, p, 0)
-            _prefetch_for_write(hin, p, q - 1)
-        _potts_h(msg, k, ew, q, left, hin, rev[k])
+    prefetch = msg.shape[0] * q >= _PREFETCH_MIN_ENTRIES
     keep = 1.0 - damping
     residual = np.inf
     it = 0
@@ -410,7 +450,12 @@ def _potts_bp_iterate(indptr, rev, psi, msg, hin, ew, damping, tol, max_iter, tr
 def _potts_bp_summary(indptr, indices, psi, offset, msg, hin, marg):
     """Marginals (written to marg (n, q)) and the Bethe log Z of the messages; returns (logZ, bad).
 
-    hin[k] = h(msg[rev[k]]) as left by ``_potts_bp_iterate``.
+    hin[k] = h(msg[rev[k]]) as left by ``_potts_bp_iterate``.  Per variable i (log domain, as
+    ``_log_node``): v_c = log psi_i(c) + sum_l log h_{l->i}(c), mx = max_c v_c, b_i(c) = e^{v_c - mx} / z
+    with z = sum_c e^{v_c - mx}, and log Z_i = mx + log z; per edge (ij), i < j, from the log h of the
+    node term: log Z_ij = mx + log sum_c e^{log m_{i->j}(c) + log h_{j->i}(c) - mx}.  Two exact shortcuts
+    leave every bit as the plain formulas give it: log psi_i(c) = 0 when psi_i(c) = 1 (log 1 = +0 exactly;
+    without a field every entry is 1) and e^{v - mx} = 1 for the entries with v = mx (e^0 = 1 exactly).
     """
     n, q = psi.shape
     maxdeg = 1
@@ -427,7 +472,8 @@ def _potts_bp_summary(indptr, indices, psi, offset, msg, hin, marg):
         # b[c] = normalised psi[i, c] prod_l H[l, c] in the log domain (as ``_log_node``), keeping log H
         mx = -np.inf
         for c in range(q):
-            v = np.log(psi[i, c]) if psi[i, c] > 0.0 else -np.inf
+            p = psi[i, c]
+            v = 0.0 if p == 1.0 else (np.log(p) if p > 0.0 else -np.inf)
             for l in range(d):
                 h = hin[start + l, c]
                 lh = np.log(h) if h > 0.0 else -np.inf
@@ -441,7 +487,7 @@ def _potts_bp_summary(indptr, indices, psi, offset, msg, hin, marg):
         z = 0.0
         for c in range(q):
             v = b[c]
-            b[c] = np.exp(v - mx) if v > -np.inf else 0.0
+            b[c] = 1.0 if v == mx else (np.exp(v - mx) if v > -np.inf else 0.0)
             z += b[c]
         for c in range(q):
             marg[i, c] = b[c] / z
@@ -463,8 +509,11 @@ def _potts_bp_summary(indptr, indices, psi, offset, msg, hin, marg):
                 return 0.0, i
             z = 0.0
             for c in range(q):
-                if b[c] > -np.inf:
-                    z += np.exp(b[c] - mx)
+                v = b[c]
+                if v == mx:
+                    z += 1.0
+                elif v > -np.inf:
+                    z += np.exp(v - mx)
             log_z -= mx + np.log(z)
     return log_z, -1
 
@@ -654,6 +703,27 @@ def _naesat_bp_summary(lit, vptr, vedge, psi, offset, v2c, ew, marg):
     return log_z, -1
 
 
+@njit(cache=True)
+def _clipped_logit_gaps(logits, gaps, top):
+    """top[i] = max_c logits[i, c] and gaps[i, c] = max(logits[i, c] - top[i], -FIELD_CLIP) (the logs of the
+    node factors psi_i(c) before the erasure channel); returns True when every gap is 0 (no field)."""
+    n, K = logits.shape
+    flat = True
+    for i in range(n):
+        t = logits[i, 0]
+        for c in range(1, K):
+            if logits[i, c] > t:
+                t = logits[i, c]
+        top[i] = t
+        for c in range(K):
+            g = logits[i, c] - t
+            if g < -FIELD_CLIP:
+                g = -FIELD_CLIP
+            gaps[i, c] = g
+            flat &= g == 0.0
+    return flat
+
+
 # ----------------------------------------------------------------------------------------------------
 # the denoiser
 # ----------------------------------------------------------------------------------------------------
@@ -689,6 +759,9 @@ class BPDenoiser(Denoiser):
     K = 2 for NAE-SAT, index 0 = x = -1), ``mean`` (B, n, q) one-hot means (Potts) or (B, n) E[x_i]
     (NAE-SAT), ``free_entropy`` (B,) = Phi_Bethe / n - t / 2 (absolute, see module docstring), and
     ``trace["residual"]`` (B, T) per-iteration residuals (NaN after a row stopped).
+
+    The denoiser keeps its work arrays between queries: 2 · 2|E| · q doubles for Potts (messages and the h
+    table), M k · 2 for NAE-SAT.
     """
 
     def __init__(self, model, damping: float = 0.0, tol: float = 1e-10, max_iter: int = 1000,
@@ -714,6 +787,7 @@ class BPDenoiser(Denoiser):
         self._seed = seed
         self._rng = self._own_rng = make_rng(seed)
         self._last_messages: np.ndarray | None = None
+        self._spare_work_arrays: list[tuple[np.ndarray, np.ndarray | None]] = []
         self._potts = isinstance(model, PottsModel)
         if self._potts:
             adj = model.adjacency
@@ -744,37 +818,74 @@ class BPDenoiser(Denoiser):
         return {"name": "BPDenoiser", "damping": self.damping, "tol": self.tol, "max_iter": self.max_iter,
                 "init": self.init, "seed": seed_repr(self._seed), "warm_start": self.warm_start}
 
+    # -- work arrays ------------------------------------------------------------------------------------
+    def _take_work_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(msg, hin): the message array (2|E|, q) or (M k, 2) and, for Potts, the h table of the kernels.
+
+        Both only depend on the graph's size, so they are kept from one query to the next (no allocation
+        and no fresh pages per query); a query takes them off the object while it runs and hands them
+        back with ``_give_back_work_arrays``, so that a query running at the same time (another thread)
+        allocates its own instead of sharing them.  Their contents never outlive a query.
+        """
+        try:
+            return self._spare_work_arrays.pop()
+        except IndexError:
+            shape = (self._n_messages, self._msg_width)
+            return np.empty(shape), (np.empty(shape) if self._potts else None)
+
+    def _give_back_work_arrays(self, arrays: tuple[np.ndarray, np.ndarray | None]) -> None:
+        if not self._spare_work_arrays:
+            self._spare_work_arrays.append(arrays)
+
+    def __getstate__(self) -> dict:
+        # a copy or pickle (e.g. for a worker process) does not carry the scratch arrays
+        state = self.__dict__.copy()
+        state["_spare_work_arrays"] = []
+        return state
+
     # -- node factors ----------------------------------------------------------------------------------
     def _node_factors(self, y_row: np.ndarray, rev_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """psi (n, K) with largest entry 1 and offset (n,) = log of the divided-out factor."""
         n = self.model.n
         if self._potts:
-            logits = y_row
+            logits = np.ascontiguousarray(y_row)
         else:
             logits = np.stack([-y_row, y_row], axis=1)
-        top = logits.max(axis=1)
-        psi = np.exp(np.maximum(logits - top[:, None], -FIELD_CLIP))
-        offset = top.copy()
+        psi = np.empty(logits.shape)
+        offset = np.empty(n)
+        if _clipped_logit_gaps(logits, psi, offset):
+            psi.fill(1.0)  # every gap is 0 and e^0 = 1 exactly: no need to call exp
+        else:
+            np.exp(psi, out=psi)  # numpy's exp, as it always was (numba's libm exp can differ in the last bit)
         shown = np.flatnonzero(rev_row >= 0)
         if shown.size:
             r = rev_row[shown]
             psi[shown] = 0.0
             psi[shown, r] = 1.0
             offset[shown] = logits[shown, r]
-        return np.ascontiguousarray(psi), offset.reshape(n)
+        return psi, offset
 
     # -- messages --------------------------------------------------------------------------------------
-    def _initial_messages(self, row: int, batch: int) -> np.ndarray:
+    def _has_warm_messages(self, batch: int) -> bool:
+        return self.warm_start and self._last_messages is not None and self._last_messages.shape[0] == batch
+
+    def _initial_messages(self, row: int, batch: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The starting messages (2|E|, q) or (M k, 2) of batch row ``row``, written into ``out`` if given."""
         K = self._msg_width
         E = self._n_messages
-        if self.warm_start and self._last_messages is not None and self._last_messages.shape[0] == batch:
-            m = (1.0 - WARM_START_MIX) * self._last_messages[row] + WARM_START_MIX / K
-            return np.ascontiguousarray(m)
+        if out is None:
+            out = np.empty((E, K))
+        if self._has_warm_messages(batch):
+            np.multiply(self._last_messages[row], 1.0 - WARM_START_MIX, out=out)
+            np.add(out, WARM_START_MIX / K, out=out)
+            return out
         if self.init == "uniform":
-            return np.full((E, K), 1.0 / K)
+            out.fill(1.0 / K)
+            return out
         if self.init == "random":
             m = self._rng.random((E, K)) + 1e-3
-            return m / m.sum(axis=1, keepdims=True)
+            np.divide(m, m.sum(axis=1, keepdims=True), out=out)
+            return out
         # planted: the sender's planted value
         planted = np.asarray(self.model.planted)
         if self._potts:
@@ -782,9 +893,9 @@ class BPDenoiser(Denoiser):
             idx = planted[sender].astype(np.int64)
         else:
             idx = (planted[np.asarray(self.model.clauses).ravel()] > 0).astype(np.int64)
-        m = np.full((E, K), (1.0 - PLANTED_INIT_WEIGHT) / (K - 1))
-        m[np.arange(E), idx] = PLANTED_INIT_WEIGHT
-        return m
+        out.fill((1.0 - PLANTED_INIT_WEIGHT) / (K - 1))
+        out[np.arange(E), idx] = PLANTED_INIT_WEIGHT
+        return out
 
     def _posterior(self, y: np.ndarray, t: np.ndarray, revealed: np.ndarray) -> DenoiserOutput:
         model = self.model
@@ -792,34 +903,42 @@ class BPDenoiser(Denoiser):
         K = self._msg_width
         beta = float(model.beta)
         ew = 0.0 if math.isinf(beta) else math.exp(-beta)
+        qt = (0.0,) * K
         marg = np.empty((B, n, K))
         fe = np.empty(B)
         iters = np.zeros(B, dtype=np.int64)
         resid = np.empty(B)
         trace = np.full((B, self.max_iter), np.nan)
         last = np.empty((B, self._n_messages, K)) if self.warm_start else None
-        hin = np.empty((self._n_messages, K)) if self._potts else None
-        for b in range(B):
-            psi, offset = self._node_factors(y[b], revealed[b])
-            msg = self._initial_messages(b, B)
-            marg_b = np.empty((n, K))
-            if self._potts:
-                it, res, bad = _potts_bp_iterate(self._indptr, self._rev, psi, msg, hin, ew, self.damping,
-                                                 self.tol, self.max_iter, trace[b], (0.0,) * K)
+        work = self._take_work_arrays()
+        msg, hin = work
+        try:
+            for b in range(B):
+                psi, offset = self._node_factors(y[b], revealed[b])
+                if self._potts:
+                    if self.init == "uniform" and not self._has_warm_messages(B):
+                        _potts_uniform_start(msg, hin, ew, qt)
+                    else:
+                        self._initial_messages(b, B, out=msg)
+                        _potts_fill_h_table(msg, self._rev, hin, ew, qt)
+                    it, res, bad = _potts_bp_iterate(self._indptr, self._rev, psi, msg, hin, ew, self.damping,
+                                                     self.tol, self.max_iter, trace[b], qt)
+                    self._raise_if_bad(bad, b, "variable")
+                    log_z, bad = _potts_bp_summary(self._indptr, self._indices, psi, offset, msg, hin, marg[b])
+                else:
+                    self._initial_messages(b, B, out=msg)
+                    it, res, bad = _naesat_bp_iterate(self._lit, self._vptr, self._vedge, psi, msg, ew, self.damping,
+                                                      self.tol, self.max_iter, trace[b])
+                    self._raise_if_bad(bad, b, "variable")
+                    log_z, bad = _naesat_bp_summary(self._lit, self._vptr, self._vedge, psi, offset, msg, ew, marg[b])
                 self._raise_if_bad(bad, b, "variable")
-                log_z, bad = _potts_bp_summary(self._indptr, self._indices, psi, offset, msg, hin, marg_b)
-            else:
-                it, res, bad = _naesat_bp_iterate(self._lit, self._vptr, self._vedge, psi, msg, ew, self.damping,
-                                                  self.tol, self.max_iter, trace[b])
-                self._raise_if_bad(bad, b, "variable")
-                log_z, bad = _naesat_bp_summary(self._lit, self._vptr, self._vedge, psi, offset, msg, ew, marg_b)
-            self._raise_if_bad(bad, b, "variable")
-            marg[b] = marg_b
-            fe[b] = log_z / n - 0.5 * t[b]
-            iters[b] = it
-            resid[b] = res
-            if last is not None:
-                last[b] = msg
+                fe[b] = log_z / n - 0.5 * t[b]
+                iters[b] = it
+                resid[b] = res
+                if last is not None:
+                    last[b] = msg
+        finally:
+            self._give_back_work_arrays(work)
         self._last_messages = last
         converged = resid < self.tol
         used = int(iters.max()) if B else 0
