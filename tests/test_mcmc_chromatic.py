@@ -9,7 +9,8 @@
   x_i x_j of a tree in zero field are independent with mean tanh(beta J_ij), so
   sum_e (mean_e - tanh(beta J_e))^2 / ((1 - tanh^2) / N) over N independent chains is chi-squared with
   E = n - 1 degrees of freedom; it must lie below the 0.999 quantile, and a mutant at doubled beta must
-  exceed it;
+  exceed it; the sample variance of the energy must match its closed form within the 0.999 two-sided
+  normal quantile of standard errors (it sees correlations between bonds, which the means do not);
 * the traced energy and magnetisation equal the ones recomputed from the final states; the integer and
   float paths give the same chains bit for bit; a continued run equals an uninterrupted one; ``threads``
   changes no number.
@@ -27,6 +28,7 @@ from scipy import stats
 
 import spinglass as sg
 from samplers import HeatBath, Metropolis, ParallelTempering
+from samplers.mcmc import kernels_binary as kb
 from samplers.mcmc import kernels_chromatic as kc
 from samplers.mcmc.chromatic_adapter import ChromaticAdapter
 
@@ -86,9 +88,19 @@ def test_colouring_is_proper_and_layout_holds_every_coupling():
         for b in blocks:
             for k in range(lay["size"][b]):
                 for t in range(lay["width"][b]):
-                    entry = lay["offset"][b] + t * kc.BLOCK + k
+                    entry = lay["offset"][b] + t * lay["size"][b] + k
                     rebuilt[order[lay["start"][b] + k], order[lay["neighbours"][entry]]] += lay["couplings"][entry]
     np.testing.assert_array_equal(rebuilt, J.toarray())
+
+
+def test_one_sided_coupling_separates_colours_and_tables_hold_nnz():
+    # PairwiseModel accepts asymmetry up to rounding: the colouring reads the symmetric pattern
+    J = sp.csr_matrix(([1e-13], ([0], [1])), shape=(3, 3))
+    assert ChromaticAdapter(sg.PairwiseModel(J, beta=1.0)).n_colours == 2
+    # a complete graph stored sparse: n classes of one site, and the tables hold exactly nnz entries
+    dense = sg.PairwiseModel(sp.csr_matrix(sg.SK(40, 0.5, seed=0).couplings), beta=0.5)
+    adapter = ChromaticAdapter(dense)
+    assert adapter.n_colours == 40 and adapter.neighbours.size == dense.couplings.nnz
 
 
 def test_even_torus_takes_two_colours():
@@ -122,6 +134,20 @@ def _bond_chi2(x: np.ndarray, edges: np.ndarray, w: np.ndarray, beta: float) -> 
     return float((((mean - t) ** 2) / ((1.0 - t**2) / x.shape[0])).sum())
 
 
+def _energy_variance_z(energies: np.ndarray, w: np.ndarray, beta: float) -> float:
+    """(sample variance of E - Var E) / its standard error, for independent draws of a tree in zero field.
+
+    E = -sum_e J_e tau_e with independent bonds tau_e = ±1 of mean t_e = tanh(beta J_e), so
+    Var E = sum_e J_e^2 v_e (v_e = 1 - t_e^2) and the fourth cumulant is sum_e J_e^4 4 v_e (1 - 3 v_e / 2);
+    the sample variance of N draws has variance (kappa_4 + 2 Var(E)^2) / N to leading order.  The bond
+    means alone cannot see correlations between bonds (e.g. sites sharing a random number); this can.
+    """
+    v = 1.0 - np.tanh(beta * w) ** 2
+    var = float(np.sum(w**2 * v))
+    kappa4 = float(np.sum(w**4 * 4.0 * v * (1.0 - 1.5 * v)))
+    return (float(np.var(energies, ddof=1)) - var) / np.sqrt((kappa4 + 2.0 * var**2) / energies.size)
+
+
 TREE_CASES = {
     "int-metropolis": ("int", lambda: Metropolis(sweeps=100, order="chromatic")),
     "int-heat_bath": ("int", lambda: HeatBath(sweeps=100, order="chromatic")),
@@ -143,6 +169,8 @@ def test_tree_bonds_match_closed_form(case):
     x = sampler.sample(model, chains, seed=11).x
     chi2 = _bond_chi2(x, edges, w, beta)
     assert chi2 < bound, f"chi2 {chi2:.1f} >= {bound:.1f} with {len(w)} bonds"
+    z = _energy_variance_z(model.energy(x), w, beta)
+    assert abs(z) < stats.norm.ppf(0.9995), f"energy variance off by {z:.2f} standard errors"
     if not isinstance(sampler, ParallelTempering):
         mutant = copy.copy(model)
         mutant.beta = 2 * beta
@@ -174,7 +202,7 @@ def test_float_path_reproduces_integer_path(monkeypatch):
     model = random_graph_model(200, 0.02, "int", 0.6, 1.0, seed=5)
     integer = Metropolis(sweeps=30, order="chromatic").sample(model, 4, seed=2)
     assert ChromaticAdapter(model).F >= 0
-    monkeypatch.setattr(kc, "TABLE_MAX_FIELD", -1)
+    monkeypatch.setattr(kb, "TABLE_MAX_FIELD", -1)
     assert ChromaticAdapter(model).F == -1  # the float path
     floating = Metropolis(sweeps=30, order="chromatic").sample(model, 4, seed=2)
     np.testing.assert_array_equal(integer.x, floating.x)
@@ -209,6 +237,8 @@ def test_bad_input():
     tilted = sg.PairwiseModel(sg.EdwardsAnderson((4, 4), "pm1", seed=0).couplings, prior=sg.SparseRademacher(0.5))
     with pytest.raises(ValueError, match="alphabet"):
         Metropolis(sweeps=1, order="chromatic").sample(tilted, 1, seed=0)
+    with pytest.raises(ValueError, match="global term"):
+        Metropolis(sweeps=1, order="chromatic").sample(sg.CurieWeiss(10, 0.5), 1, seed=0)
     model = sg.EdwardsAnderson((4, 4), "pm1", seed=0)
     board = Metropolis(sweeps=2, order="checkerboard").sample(model, 2, seed=0)
     with pytest.raises(ValueError, match="order = 'checkerboard'"):

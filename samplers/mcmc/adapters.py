@@ -20,6 +20,7 @@ from spinglass.sparse import NAESATModel, PottsModel
 from . import kernels_binary as kb
 from . import kernels_scalar as ks
 from . import kernels_sparse as kp
+from .kernels_lattice import N_LANES
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
@@ -69,8 +70,6 @@ class PackedSpinsAdapter(AdapterBase):
     model: PairwiseModel
 
     def init_state(self, s: np.ndarray) -> dict:
-        from .kernels_lattice import N_LANES
-
         x = 2.0 * s - 1.0
         C = s.shape[0]
         energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
@@ -84,6 +83,23 @@ class PackedSpinsAdapter(AdapterBase):
         return s
 
 
+def integer_field_bound(couplings, fields) -> int:
+    """F = max_i (sum_j |J_ij| + |h_i|) when every coupling and field is an integer and F is at most
+    ``kernels_binary.TABLE_MAX_FIELD``, else -1.
+
+    With x in {-1, +1}, x_i f_i (f_i = sum_j J_ij x_j + h_i) is then an integer in [-F, F], and the binary
+    kernels tabulate their acceptances per chain over those 2F + 1 values (a table rebuilt at every call,
+    hence the small cap; beyond it they compute P per site, with the same numbers).
+    """
+    data = couplings.data if sp.issparse(couplings) else np.asarray(couplings)
+    h = np.asarray(fields, dtype=np.float64)
+    if not (np.all(data == np.round(data)) and np.all(h == np.round(h))):
+        return -1
+    row = np.asarray(abs(couplings).sum(axis=1)).ravel() + np.abs(h)
+    bound = float(row.max()) if row.size else 0.0
+    return int(bound) if bound <= kb.TABLE_MAX_FIELD else -1
+
+
 def binary_uniform_refusal(model) -> str | None:
     """Why ``model`` is not a sparse pairwise model with alphabet (-1, +1), a uniform prior and no global
     terms (what the colour-class kernels sample exactly), or None when it is."""
@@ -91,9 +107,11 @@ def binary_uniform_refusal(model) -> str | None:
         return "not a sparse pairwise model"
     if model.alphabet is None or not np.array_equal(np.asarray(model.alphabet, dtype=float), [-1.0, 1.0]):
         return f"alphabet {model.alphabet!r} is not (-1, +1)"
+    if len(model.global_terms):
+        return f"the model has {len(model.global_terms)} global term(s) (a mean-field coupling of every pair)"
     logp = np.asarray(model._alphabet_log_prior(), dtype=float)
-    if len(model.global_terms) or logp[0] != logp[1]:
-        return "the prior is not uniform or the model has global terms"
+    if logp[0] != logp[1]:
+        return f"the prior is not uniform (log p0(-1), log p0(+1) = {logp[0]:.4g}, {logp[1]:.4g})"
     return None
 
 
@@ -164,18 +182,9 @@ class ScalarAdapter(AdapterBase):
         self.max_field = self._integer_field_bound() if self.binary else -1
 
     def _integer_field_bound(self) -> int:
-        """max_i (sum_j |J_ij| + |h_i|) when couplings and fields are integers and it is at most
-        ``kernels_binary.TABLE_MAX_FIELD`` (the binary kernel then tabulates its acceptances), else -1."""
-        coupl = self.data if self.kind == ks.KIND_CSR else self.J
-        if not (np.all(coupl == np.round(coupl)) and np.all(self.h == np.round(self.h))):
-            return -1
-        if self.kind == ks.KIND_CSR:
-            n = self.model.n
-            row = np.asarray(sp.csr_matrix((np.abs(self.data), self.indices, self.indptr), shape=(n, n)).sum(axis=1))
-        else:
-            row = np.abs(self.J).sum(axis=1)
-        bound = float(np.max(row.ravel() + np.abs(self.h))) if self.model.n else 0.0
-        return int(bound) if bound <= kb.TABLE_MAX_FIELD else -1
+        """``integer_field_bound`` of the model's couplings and fields (-1: no acceptance table)."""
+        coupl = self.model.couplings if self.kind == ks.KIND_CSR else self.J
+        return integer_field_bound(coupl, self.h)
 
     def init_state(self, s: np.ndarray) -> dict:
         x = self.vals[s]

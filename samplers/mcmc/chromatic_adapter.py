@@ -13,13 +13,14 @@ import scipy.sparse as sp
 
 from . import kernels_chromatic as kc
 from . import kernels_lattice as kl
-from .adapters import PackedSpinsAdapter, _reference, binary_uniform_refusal, run_chain_blocks
+from .adapters import PackedSpinsAdapter, _reference, binary_uniform_refusal, integer_field_bound, run_chain_blocks
 
 
 class ChromaticAdapter(PackedSpinsAdapter):
     """Binary (±1, uniform prior) pairwise models with sparse couplings: EA on any lattice, Ising models on
     sparse random graphs.  Integer couplings and fields with F = max_i (sum_j |J_ij| + |h_i|) at most
-    ``kernels_chromatic.TABLE_MAX_FIELD`` use the tabulated thresholds, others the per-site float path.
+    ``kernels_binary.TABLE_MAX_FIELD`` use the tabulated thresholds (``adapters.integer_field_bound``),
+    others the per-site float path (the same numbers).
     """
 
     def __init__(self, model):
@@ -33,24 +34,20 @@ class ChromaticAdapter(PackedSpinsAdapter):
         J.eliminate_zeros()  # a stored zero is no edge
         indptr = J.indptr.astype(np.int64)
         indices = J.indices.astype(np.int64)
-        colour = kc.greedy_colouring(indptr, indices, model.n)
+        # colour the symmetric pattern of J (PairwiseModel allows asymmetry up to rounding)
+        pattern = (abs(J) + abs(J).T).tocsr()
+        colour = kc.greedy_colouring(pattern.indptr.astype(np.int64), pattern.indices.astype(np.int64), model.n)
         layout = kc.sliced_layout(indptr, indices, J.data, colour)
         self.order = layout["order"]
         self.n_colours = int(layout["class_ptr"].size - 1)
         self.class_ptr, self.start, self.size = layout["class_ptr"], layout["start"], layout["size"]
         self.width, self.offset, self.neighbours = layout["width"], layout["offset"], layout["neighbours"]
-        h = np.broadcast_to(np.asarray(model.fields, dtype=np.float64), (model.n,))[self.order]
-        couplings = layout["couplings"]
-        F = -1
-        if np.all(couplings == np.round(couplings)) and np.all(h == np.round(h)):
-            row = np.asarray(abs(J).sum(axis=1)).ravel()[self.order] + np.abs(h)
-            bound = float(row.max()) if row.size else 0.0
-            if bound <= kc.TABLE_MAX_FIELD:
-                F = int(bound)
+        fields = np.broadcast_to(np.asarray(model.fields, dtype=np.float64), (model.n,))
+        F = integer_field_bound(J, fields)
         self.F = F
         self.spin_dtype = np.int32 if F >= 0 else np.float64
-        self.couplings = np.ascontiguousarray(couplings, dtype=self.spin_dtype)
-        self.hp = np.ascontiguousarray(h, dtype=self.spin_dtype)
+        self.couplings = np.ascontiguousarray(layout["couplings"], dtype=self.spin_dtype)
+        self.hp = np.ascontiguousarray(fields[self.order], dtype=self.spin_dtype)
         self.refp = np.ascontiguousarray(_reference(model)[self.order])
         self.has_ref = model.planted is not None
 

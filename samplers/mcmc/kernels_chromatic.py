@@ -11,17 +11,20 @@ sides, which is then the checkerboard).
 
 **Layout (sliced ELLPACK).**  Sites are relabelled so that each class is contiguous, sorted inside the
 class by degree (largest first), and cut into blocks of ``BLOCK`` = 64 sites.  Block b holds sites
-``start[b] .. start[b] + size[b] - 1`` (packed labels) and a ``width[b]`` x ``BLOCK`` table of their
-neighbours (packed labels) and couplings, column-major (entry (t, k) at ``offset[b] + t BLOCK + k``), padded
-with zero couplings.  The local fields of a block are then ``width[b]`` vector loops of gathers, with no
-dependency between the sites of the block.
+``start[b] .. start[b] + size[b] - 1`` (packed labels) and a ``width[b]`` x ``size[b]`` table of their
+neighbours (packed labels) and couplings, column-major (entry (t, k) at ``offset[b] + t size[b] + k``),
+padded with zero couplings (width[b] = the largest degree in the block, its first site's).  The tables
+hold nnz(J) entries plus that padding (none on a regular graph).  The order pays off when the classes
+are large (sparse graphs): every block draws 64 random numbers, and a class of one site is a block.  The
+local fields of a block are ``width[b]`` vector loops of gathers, with no dependency between its sites.
 
 **Update.**  Flipping x_i changes E = -sum_{i<j} J_ij x_i x_j - sum_i h_i x_i by dE = 2 x_i f_i,
 f_i = sum_j J_ij x_j + h_i.  The flip is accepted with probability P(dE) (``kernels_lattice``:
 Metropolis min(1, exp(-beta dE)), heat bath 1 / (1 + exp(beta dE)), the beta = 0 and beta = inf limits):
 the site's 64 random bits u flip it when u >> 11 < ceil(P 2^53).  With integer couplings and fields,
-x_i f_i is an integer in [-F, F], F = max_i (sum_j |J_ij| + |h_i|), and the thresholds are tabulated per
-chain (``table[x_i f_i + F]``); otherwise P is computed per site.
+x_i f_i is an integer in [-F, F], F = max_i (sum_j |J_ij| + |h_i|), and when F is at most
+``kernels_binary.TABLE_MAX_FIELD`` the thresholds are tabulated per chain at every call
+(``table[x_i f_i + F]``, 2F + 1 values); otherwise P is computed per site (the same numbers).
 
 **Random numbers.**  Each chain owns ``kernels_lattice.N_LANES`` = ``BLOCK`` xoshiro256** lanes; the site
 in position k of a block takes the next draw of lane k (surplus draws of a partial block are discarded).
@@ -36,14 +39,13 @@ from .kernels_lattice import N_LANES, _draw, _threshold
 
 #: Sites per block: one draw of every random lane per block.
 BLOCK = N_LANES
-#: Largest F = max_i (sum_j |J_ij| + |h_i|) for which integer thresholds are tabulated.
-TABLE_MAX_FIELD = 1 << 14
 
 
 @njit(cache=True)
 def greedy_colouring(indptr, indices, n):
     """Colour of every site: sites in index order take the smallest colour unused by their coloured
-    neighbours (a proper colouring with at most max degree + 1 colours)."""
+    neighbours (a proper colouring with at most max degree + 1 colours).  The CSR pattern must be
+    symmetric (i ~ j both ways), else a one-sided pair can share a colour."""
     colour = np.full(n, -1, dtype=np.int64)
     seen = np.full(n + 1, -1, dtype=np.int64)  # seen[c] = i: colour c is taken by a neighbour of i
     for i in range(n):
@@ -64,7 +66,7 @@ def sliced_layout(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, col
     Returns ``order`` (n,): natural index of packed site p; ``class_ptr`` (K + 1,): blocks of class c are
     ``class_ptr[c] .. class_ptr[c + 1] - 1``; per block ``start``, ``size``, ``width``, ``offset``; and the
     tables ``neighbours`` (uint32 packed labels) and ``couplings`` (float64), of length
-    sum_b width[b] BLOCK.
+    sum_b width[b] size[b].
     """
     n = colour.size
     if n >= 2**32:
@@ -87,7 +89,7 @@ def sliced_layout(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, col
     start = np.array(starts, dtype=np.int64)
     size = np.array(sizes, dtype=np.int64)
     width = np.array([int(degree[order[s]]) if z else 0 for s, z in zip(start, size, strict=True)], dtype=np.int64)
-    offset = np.concatenate([[0], np.cumsum(width * BLOCK)]).astype(np.int64)
+    offset = np.concatenate([[0], np.cumsum(width * size)]).astype(np.int64)
     total = int(offset[-1])
     offset = offset[:-1]
     neighbours = np.zeros(total, dtype=np.uint32)
@@ -107,8 +109,8 @@ def _fill_tables(indptr, indices, data, order, packed, start, size, offset, neig
             i = order[start[b] + k]
             for t in range(indptr[i + 1] - indptr[i]):
                 p = indptr[i] + t
-                neighbours[offset[b] + t * BLOCK + k] = np.uint32(packed[indices[p]])
-                couplings[offset[b] + t * BLOCK + k] = data[p]
+                neighbours[offset[b] + t * size[b] + k] = np.uint32(packed[indices[p]])
+                couplings[offset[b] + t * size[b] + k] = data[p]
 
 
 @njit(cache=True, nogil=True)
@@ -125,8 +127,8 @@ def _block_fields(sc, hp, neighbours, couplings, field, s0, off, width, m):
     for k in range(m):
         field[k] = hr[k]
     for t in range(width):
-        nb = neighbours[off + t * BLOCK:off + t * BLOCK + m]
-        Jt = couplings[off + t * BLOCK:off + t * BLOCK + m]
+        nb = neighbours[off + t * m:off + t * m + m]
+        Jt = couplings[off + t * m:off + t * m + m]
         for k in range(m):
             field[k] += Jt[k] * sc[nb[k]]
 
