@@ -30,8 +30,9 @@ def command(add: Callable[[argparse._SubParsersAction], None]) -> Callable[[argp
 @command
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="small 2D Ising sweep (Metropolis, heat bath) vs Onsager: Parquet + PNGs",
-                       description="Run the bundled sweep spec analysis/specs/demo.toml: the 2D Ising ferromagnet "
-                                   "over 7 temperatures x 3 seeds with Metropolis and heat bath; write the tidy "
+                       description="Run the bundled sweep spec analysis/experiments/specs/demo.toml: the 2D Ising "
+                                   "ferromagnet over 7 temperatures x 3 seeds with Metropolis and heat bath; write the "
+                                   "tidy "
                                    "results (Parquet) and figures (PNG) into --out and print a table against "
                                    "Onsager's energy and Yang's magnetisation.  Re-running skips finished tasks.")
     p.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
@@ -44,7 +45,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import format_table, run_demo
+    from analysis.experiments.demo import format_table, run_demo
 
     out = run_demo(out_dir=args.out, workers=args.workers, L=args.L, sweeps=args.sweeps, n_chains=args.chains,
                    progress=not args.no_progress)
@@ -63,7 +64,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run a TOML sweep spec into a tidy Parquet dataset (resumable)",
                        description="Expand SPEC into tasks (model grid x seeds x samplers), run the unfinished ones "
                                    "on local processes or a Dask cluster, and write one Parquet part-file per task. "
-                                   "Re-running skips finished tasks.  Spec format: see analysis/sweep_spec.py and "
+                                   "Re-running skips finished tasks.  Spec format: see "
+                                   "analysis/experiments/sweep_spec.py and "
                                    "the README.")
     p.add_argument("spec", metavar="SPEC", help="TOML sweep specification")
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs)")
@@ -75,8 +77,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
-    from .sweep_spec import load_spec
+    from analysis.experiments.sweep import run_sweep
+    from analysis.experiments.sweep_spec import load_spec
 
     spec = load_spec(args.spec)
     if args.workers is not None and args.scheduler is not None:
@@ -107,7 +109,7 @@ def _assignment(text: str) -> tuple[str, object]:
 
 @command
 def _add_sample(sub: argparse._SubParsersAction) -> None:
-    from .sweep_spec import MODELS, SAMPLERS
+    from analysis.experiments.sweep_spec import MODELS, SAMPLERS
 
     p = sub.add_parser("sample", help="one-off run of a sampler on a model instance; prints its metrics",
                        description="Build MODEL with -p parameters and instance --seed, run SAMPLER with -s "
@@ -129,9 +131,9 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from . import results
-    from .sweep import execute_task, expand
-    from .sweep_spec import parse_spec
+    from analysis.experiments import results
+    from analysis.experiments.sweep import execute_task, expand
+    from analysis.experiments.sweep_spec import parse_spec
 
     sampler = {"name": args.sampler, "n_samples": args.n_samples, **dict(args.set)}
     metrics = "all" if args.metrics == "all" else [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -177,7 +179,7 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from . import plots, results
+    from analysis.experiments import plots, results
 
     df = results.load(args.results)
     stem = Path(args.results)
@@ -197,7 +199,7 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _swept_parameters(df) -> list[str]:
-    from .results import parameter_columns
+    from analysis.experiments.results import parameter_columns
 
     return [c for c in parameter_columns(df) if not c.startswith("sampler") and c not in ("family", "seed")
             and df[c].nunique() > 1]
@@ -250,9 +252,8 @@ def _phase_diagram(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from analysis.theory.phase_diagram import pspin_thresholds, sparse_rademacher_phase_diagram
     from spinglass.priors import Gaussian, Rademacher
-
-    from .phase_diagram import pspin_thresholds, sparse_rademacher_phase_diagram
 
     out = Path(args.out)
     rho, x = _grid_arg("rho", args.rho), _grid_arg("x", args.x)
@@ -286,15 +287,25 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="reduced resolution and small experiments (a few minutes)")
     p.add_argument("--no-experiments", action="store_true", help="only the threshold table and the planes")
     p.add_argument("--workers", type=int, default=None, help="processes for the tasks (default: one per CPU)")
+    p.add_argument("--scheduler", metavar="ADDR", default=None,
+                   help="address of an existing Dask scheduler, e.g. tcp://host:8786 (default: local processes; "
+                        "--out must then be on a filesystem the workers share)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_reproduce)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .reproduction.run import reproduce
+    from analysis.experiments.execution import JobsFailed
+    from analysis.reproduction.run import reproduce
 
-    reproduce(args.out, quick=args.quick, experiments=not args.no_experiments, workers=args.workers,
-              progress=not args.no_progress)
+    if args.workers is not None and args.scheduler is not None:
+        raise ValueError("--workers: not used with --scheduler (the cluster has its own workers)")
+    try:
+        reproduce(args.out, quick=args.quick, experiments=not args.no_experiments, workers=args.workers,
+                  scheduler=args.scheduler, progress=not args.no_progress)
+    except JobsFailed as exc:
+        print(f"spinglass: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     return 0
 
 

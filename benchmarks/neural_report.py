@@ -7,7 +7,7 @@ What is measured
 1. **Total variation to the exact law** on two instances small enough to enumerate,
    SK(12, beta=0.8, seed=0) (2^12 states) and SpikedWigner(8, lam=2, SparseRademacher(0.3), seed=0)
    (3^8 states).  For every sampler, S i.i.d. (or one-per-chain) samples are drawn and
-   TV(p_hat, mu) = (1/2) sum_s |p_hat(s) - mu(s)| is computed with ``analysis.metrics.empirical_tv``
+   TV(p_hat, mu) = (1/2) sum_s |p_hat(s) - mu(s)| is computed with ``analysis.measures.metrics.empirical_tv``
    against ``model.exact()``.  The reference is ``tv_null_quantile``: the 0.999 quantile of the same TV
    for S exact i.i.d. samples (multinomial simulation); a sampler with TV above it is distinguishable
    from exact sampling at level ~1e-3.  Samplers (training data: exact i.i.d. samples, separate seed
@@ -36,7 +36,7 @@ What is measured
    while the Bayes-optimal branch is informed).  Posterior samples for training and evaluation come
    from heat-bath MCMC started at the planted configuration (so they sit in the informed state); the
    reference is the state-evolution MMSE (Bayes-optimal and algorithmic branches).  The Nishimori check
-   (``analysis.metrics``): mean overlap with the planted configuration minus the mean two-replica
+   (``analysis.measures.metrics``): mean overlap with the planted configuration minus the mean two-replica
    overlap, on samples of stochastic localisation over each learned denoiser and on the MCMC samples
    themselves (≈ 0 for exact posterior samples).
 
@@ -64,7 +64,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import spinglass as sg  # noqa: E402
-from analysis.metrics import (  # noqa: E402
+from analysis.measures.learned import denoiser_mse_curve, plot_mse_curves  # noqa: E402
+from analysis.measures.metrics import (  # noqa: E402
     default_symmetry,
     empirical_tv,
     nishimori_gap,
@@ -88,10 +89,8 @@ from samplers.neural import (  # noqa: E402
     TwoLayerReLUVelocity,
     VelocityField,
     as_index_tensor,
-    denoiser_mse_curve,
     importance_log_z,
     pick_device,
-    plot_mse_curves,
     train_denoiser,
     train_made_ml,
     train_van,

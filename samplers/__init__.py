@@ -1,6 +1,11 @@
-"""samplers: the sampler families over the common ``Samples`` record (DESIGN.md)."""
+"""samplers: the sampler families over the common ``Samples`` record (``docs/architecture.md``).
+
+Every sampler implements the protocol of :mod:`samplers.base` (``sample(model, n_samples, seed=...)``,
+``settings()``, ``resumable``); denoisers implement the one of :mod:`samplers.denoisers.base`.
+"""
 
 from .autoregressive import Autoregressive
+from .base import WORK_COUNTERS, ResumableSampler, Sampler
 from .diffusion import StochasticLocalization
 from .flow import StochasticInterpolant
 from .langevin import MALA, Langevin, LangevinState
@@ -17,4 +22,5 @@ from .schedules import (
 
 __all__ = ["HeatBath", "MCMCState", "Metropolis", "ParallelTempering", "Samples", "StochasticLocalization",
            "StochasticInterpolant", "Autoregressive", "UniformSchedule", "GeometricSchedule", "AdaptiveSchedule",
-           "LinearInterpolant", "TrigonometricInterpolant", "Langevin", "MALA", "LangevinState"]
+           "LinearInterpolant", "TrigonometricInterpolant", "Langevin", "MALA", "LangevinState", "Sampler",
+           "ResumableSampler", "WORK_COUNTERS"]

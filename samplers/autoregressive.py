@@ -93,7 +93,7 @@ class Autoregressive(GenerativeDriver):
             raise ValueError("permutation must be a 1-d integer permutation of range(n)")
         return arr.astype(np.int64)
 
-    def describe(self) -> dict:
+    def settings(self) -> dict:
         d = {"name": self.name, "order": self.order, "reveal_per_step": self.reveal_per_step,
              "oracle": denoiser_description(self.oracle), "batch_size": self.batch_size,
              "on_contradiction": self.on_contradiction}
@@ -102,6 +102,10 @@ class Autoregressive(GenerativeDriver):
         if self.permutation is not None:
             d["permutation"] = self.permutation.tolist()
         return d
+
+    def work_from_trace(self, trace: dict) -> dict[str, float]:
+        """``restarts``: samples redone after a contradiction (only with ``on_contradiction="restart"``)."""
+        return {"restarts": int(np.sum(trace["restarts"]))} if "restarts" in trace else {}
 
     def _check_run(self, model, n_samples, batch):
         if model.alphabet is None:

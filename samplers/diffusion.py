@@ -64,7 +64,7 @@ class StochasticLocalization(GenerativeDriver):
         self.schedule = make_time_schedule(schedule, T=T, n_steps=n_steps)
         self.rounding = check_rounding(rounding)
 
-    def describe(self) -> dict:
+    def settings(self) -> dict:
         return {"name": self.name, "schedule": self.schedule.describe(), "rounding": self.rounding,
                 "denoiser": denoiser_description(self.denoiser), "batch_size": self.batch_size}
 

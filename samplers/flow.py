@@ -94,7 +94,7 @@ class StochasticInterpolant(GenerativeDriver):
             raise ValueError("trajectory=True records the denoiser's means: it needs a denoiser, not a velocity")
         self.tau_end = self.interpolant.tau_at_snr(self.T)
 
-    def describe(self) -> dict:
+    def settings(self) -> dict:
         d = {"name": self.name, "interpolant": self.interpolant.name, "method": self.method,
              "integrator": self.integrator, "n_steps": self.n_steps, "T": self.T, "rounding": self.rounding,
              "batch_size": self.batch_size}

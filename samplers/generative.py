@@ -268,6 +268,7 @@ class GenerativeDriver:
     """
 
     name = "GenerativeDriver"
+    resumable = False
     denoiser = None
 
     def _init_common(self, denoiser, trajectory: bool, batch_size: int | None) -> None:
@@ -281,8 +282,13 @@ class GenerativeDriver:
             check_batch_size(batch_size, 1)
         self.batch_size = batch_size
 
-    def describe(self) -> dict:  # pragma: no cover - every driver overrides it
+    def settings(self) -> dict:  # pragma: no cover - every driver overrides it
         return {"name": self.name}
+
+    def work_from_trace(self, trace: dict) -> dict[str, float]:
+        """Driver-specific work counters (keys of ``samplers.base.WORK_COUNTERS``) from the merged trace of
+        a run; none by default."""
+        return {}
 
     def _check_run(self, model: Model, n_samples: int, batch: int) -> None:
         """Rules on (model, n_samples, batch) that a driver checks before sampling."""
@@ -313,14 +319,13 @@ class GenerativeDriver:
             steps += k
         trace = merge_traces(traces)
         work: dict[str, float] = {"steps": steps}
-        if "restarts" in trace:
-            work["restarts"] = int(np.sum(trace["restarts"]))
+        work.update(self.work_from_trace(trace))
         if client is not None:
             client.warn_if_unconverged(self.name)
             den.reset()
             work.update(client.work())
         return Samples(x=np.concatenate(xs, axis=0), planted=model.planted, model=model.describe(),
-                       sampler=self.describe(), seed=seed_repr(seed), trace=trace,
+                       sampler=self.settings(), seed=seed_repr(seed), trace=trace,
                        wall_time=time.perf_counter() - start, work=work)
 
 

@@ -254,6 +254,7 @@ class _LangevinBase:
     """Shared driver: settings, validation, schedule, traces; subclasses define one move."""
 
     name = "Langevin"
+    resumable = True
     adjusted = False
 
     def __init__(self, step: float = 0.01, n_steps: int = 1000, *, thin: int = 1, burn_in: int = 0,

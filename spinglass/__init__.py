@@ -6,8 +6,8 @@ Models share one interface (``spinglass.base.Model``): ``energy(x)`` batched ove
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .base import MAX_EXACT_STATES, GlobalTerm, Model
-from .exact import ExactDistribution
+from .base import GlobalTerm, Model
+from .exact import MAX_EXACT_STATES, ExactDistribution
 from .lattice import EdwardsAnderson
 from .mean_field import SK, CurieWeiss
 from .priors import DiscretePrior, Gaussian, Prior, Rademacher, SparseRademacher, prior_from_name

@@ -31,10 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import check_int, check_real, make_rng
-from .priors import alphabet_lookup
-
-#: Largest number of configurations that ``exact()`` enumerates by default (2^20: n = 20 Ising spins).
-MAX_EXACT_STATES = 2**20
+from .exact import MAX_EXACT_STATES, ExactDistribution
 
 
 @dataclass(frozen=True)
@@ -190,22 +187,9 @@ class Model(ABC):
 
         Raises ``ValueError`` when |A|^n exceeds ``max_states``.
         """
-        from .exact import ExactDistribution
-
         return ExactDistribution(self, max_states=max_states)
 
     def __repr__(self) -> str:
         d = self.describe()
         inner = ", ".join(f"{k}={v!r}" for k, v in d.items() if k != "family")
         return f"{self.family}({inner})"
-
-
-def check_configurations_on_alphabet(model: Model, x: np.ndarray) -> np.ndarray:
-    """Alphabet indices of a (B, n) array of configurations; ``ValueError`` for entries off the alphabet."""
-    if model.alphabet is None:
-        raise TypeError(f"{model.family} has a continuous prior: configurations have no alphabet index")
-    a = np.asarray(model.alphabet, dtype=float)
-    idx, hit = alphabet_lookup(a, x)
-    if not np.all(hit):
-        raise ValueError(f"configuration has entries off the alphabet {a.tolist()}")
-    return idx.astype(np.int8)

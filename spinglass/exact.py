@@ -9,13 +9,32 @@ sampling from the table).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from scipy.special import logsumexp
 
 from ._validate import SeedLike, check_int, make_rng
-from .base import MAX_EXACT_STATES, Model, check_configurations_on_alphabet
+from .priors import alphabet_lookup
+
+#: Largest number of configurations |A|^n that ``Model.exact()`` enumerates by default (2^20: n = 20 Ising spins).
+MAX_EXACT_STATES = 2**20
 
 _CHUNK = 1 << 15
+
+
+class EnumerableModel(Protocol):
+    """What enumeration needs of a model (``spinglass.base.Model`` provides it): n variables on a finite
+    alphabet of ``n_values`` values, batched energies and log weights over a leading axis."""
+
+    family: str
+    n: int
+    n_values: int
+    alphabet: np.ndarray | None
+
+    def energy(self, x: np.ndarray) -> np.ndarray: ...
+
+    def log_weight(self, x: np.ndarray) -> np.ndarray: ...
 
 
 def _digits(indices: np.ndarray, n: int, k: int) -> np.ndarray:
@@ -41,7 +60,7 @@ class ExactDistribution:
     marginals : (n, |A|) single-site marginals P(x_i = A[a]).
     """
 
-    def __init__(self, model: Model, max_states: int = MAX_EXACT_STATES):
+    def __init__(self, model: EnumerableModel, max_states: int = MAX_EXACT_STATES):
         if model.alphabet is None:
             raise TypeError(f"{model.family} has a continuous prior: exact enumeration needs a finite alphabet")
         max_states = check_int("max_states", max_states, minimum=1)
@@ -121,3 +140,14 @@ class ExactDistribution:
 
     def __repr__(self) -> str:
         return f"ExactDistribution({self.model!r}, states={self.n_states}, log_Z={self.log_Z:.6g})"
+
+
+def check_configurations_on_alphabet(model: EnumerableModel, x: np.ndarray) -> np.ndarray:
+    """Alphabet indices of a (B, n) array of configurations; ``ValueError`` for entries off the alphabet."""
+    if model.alphabet is None:
+        raise TypeError(f"{model.family} has a continuous prior: configurations have no alphabet index")
+    a = np.asarray(model.alphabet, dtype=float)
+    idx, hit = alphabet_lookup(a, x)
+    if not np.all(hit):
+        raise ValueError(f"configuration has entries off the alphabet {a.tolist()}")
+    return idx.astype(np.int8)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import results
 from analysis.cli import main
+from analysis.experiments import results
 
 REPO = Path(__file__).resolve().parents[1]
 

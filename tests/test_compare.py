@@ -1,4 +1,4 @@
-"""analysis.compare: one instance, several samplers, quality against cost."""
+"""analysis.measures.compare: one instance, several samplers, quality against cost."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spinglass as sg
-from analysis.compare import compare
+from analysis.measures.compare import compare
 from samplers import Autoregressive, Metropolis, StochasticLocalization
 from samplers.denoisers import ExactDenoiser
 
@@ -52,7 +52,7 @@ def test_bad_arguments():
     model = sg.SK(5, 0.5, seed=0)
     with pytest.raises(ValueError, match="at least one sampler"):
         compare(model, [], 10)
-    with pytest.raises(TypeError, match="has no sample"):
+    with pytest.raises(TypeError, match="is not a sampler: it lacks name, sample, settings"):
         compare(model, {"a": object()}, 10)
     with pytest.raises(ValueError, match="n_samples must be >= 2"):
         compare(model, [Metropolis()], 1)

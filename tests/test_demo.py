@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 import spinglass
-from analysis import results
 from analysis.cli import main
-from analysis.demo import demo_spec_text
+from analysis.experiments import results
+from analysis.experiments.demo import demo_spec_text
 
 
 def test_demo_writes_parquet_and_pngs_and_resumes(tmp_path, capsys):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from analysis.metrics import overlap_with_planted
+from analysis.measures.metrics import overlap_with_planted
 from samplers.denoisers import BPDenoiser, NonConvergenceWarning
 from samplers.denoisers.exact import ExactDenoiser
 from spinglass import SK, NAESATModel, PlantedColoring, PlantedNAESAT, PottsModel

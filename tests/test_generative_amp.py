@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import spinglass as sg
-from analysis.state_evolution import StateEvolution
+from analysis.theory.state_evolution import StateEvolution
 from samplers import Autoregressive, GeometricSchedule, StochasticInterpolant, StochasticLocalization
 from samplers.denoisers import AMPDenoiser
 
@@ -128,8 +128,8 @@ def test_diffusion_fails_where_the_lens_predicts_it(x, fails):
     (energy form of the Nishimori identity), and the denoiser's self-overlap jumps along t while its
     overlap with x* stays ~0.  x = 0.9 (lam above lam_alg): no transition on the path, samples at the
     state-evolution overlap and at the planted energy, no jump.  Run with 4 samples at N = 2000."""
-    from analysis.metrics import energy_nishimori_gap
-    from analysis.transitions import analyze_path
+    from analysis.measures.metrics import energy_nishimori_gap
+    from analysis.theory.transitions import analyze_path
 
     lam = 1.0 / x
     se = StateEvolution.wigner(sg.SparseRademacher(RHO), lam)

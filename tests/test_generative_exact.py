@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import spinglass as sg
-from analysis.metrics import empirical_tv, tv_null_quantile
+from analysis.measures.metrics import empirical_tv, tv_null_quantile
 from samplers.autoregressive import Autoregressive
 from samplers.denoisers import Denoiser, DenoiserOutput, ExactDenoiser
 from samplers.diffusion import StochasticLocalization

@@ -1,7 +1,7 @@
 """Langevin / MALA (samplers.langevin): gradients, exactness against quadrature, step-size bias, large N.
 
 Tolerances.  Moment checks compare a Monte-Carlo mean with the exact value in units of its standard error
-sqrt(Var * tau_int / (n_chains T)), tau_int from Sokal's automatic window (analysis.metrics), per observable;
+sqrt(Var * tau_int / (n_chains T)), tau_int from Sokal's automatic window (analysis.measures.metrics), per observable;
 the bound is Z_MAX = 5 standard errors.  Every exactness check also runs a mutant (the MALA correction
 dropped, the model's beta doubled, the geodesic kinetic term dropped) that must violate the same bound.
 """
@@ -17,7 +17,7 @@ import pytest
 import scipy.sparse as sp
 
 import spinglass as sg
-from analysis.metrics import integrated_autocorrelation_time
+from analysis.measures.metrics import integrated_autocorrelation_time
 from samplers.langevin import MALA, Langevin, LangevinState, log_density_and_grad
 from samplers.samples import Samples
 from spinglass.scalar import all_subsets

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import spinglass as sg
-from analysis.metrics import empirical_tv, tv_null_quantile
+from analysis.measures.metrics import empirical_tv, tv_null_quantile
 from samplers import HeatBath, Metropolis, ParallelTempering
 
 N_SAMPLES = 20000

@@ -279,7 +279,7 @@ def test_spiked_wigner_overlap_matches_state_evolution_and_nishimori(lam):
     measured, ~0.03 at this N) plus 0.01 for finite-N bias; below the transition the overlap is
     O(N^-1/2) ≈ 0.03.
     """
-    from analysis.metrics import overlap_with_planted, replica_overlaps
+    from analysis.measures.metrics import overlap_with_planted, replica_overlaps
 
     prior = sg.Rademacher()
     m_se = _se_fixed_point(prior, lam)

@@ -1,4 +1,5 @@
-"""Tests of analysis.metrics: hand-computed cases, known laws (AR(1), normals, exact enumeration), bad input."""
+"""Tests of analysis.measures.metrics: hand-computed cases, known laws (AR(1), normals, exact enumeration),
+bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.signal import lfilter
 
 import spinglass as sg
-from analysis import metrics as M
+from analysis.measures import metrics as M
 
 # -- helpers -----------------------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ import scipy.sparse as sp
 import torch
 
 import spinglass as sg
-from analysis.metrics import empirical_tv, tv_null_quantile
+from analysis.measures.learned import denoiser_mse_curve, plot_mse_curves
+from analysis.measures.metrics import empirical_tv, tv_null_quantile
 from samplers.autoregressive import Autoregressive
 from samplers.diffusion import StochasticLocalization
 from samplers.flow import StochasticInterpolant
@@ -35,9 +36,7 @@ from samplers.neural import (
     NeuralDenoiser,
     NonFiniteLossError,
     TrainConfig,
-    denoiser_mse_curve,
     load_checkpoint,
-    plot_mse_curves,
     save_checkpoint,
     train_denoiser,
 )
@@ -233,7 +232,7 @@ def test_coupling_checkpoint_round_trips(tmp_path):
 
 # -- evaluation helpers -------------------------------------------------------------------------------------------
 def test_state_evolution_reference_and_plot(tmp_path):
-    from analysis.state_evolution import GAUSSIAN, StateEvolution
+    from analysis.theory.state_evolution import GAUSSIAN, StateEvolution
 
     model = sg.SpikedWigner(60, 2.0, sg.Rademacher(), seed=0)
     net = MLPDenoiser.for_model(model, hidden=8, depth=1)

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import spinglass as sg
-from analysis.metrics import empirical_tv, total_variation, tv_null_quantile
+from analysis.measures.metrics import empirical_tv, total_variation, tv_null_quantile
 from samplers.neural import (
     MADE,
     NeuralAutoregressiveSampler,

@@ -7,7 +7,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from analysis.phase_diagram import delta_s_plane, pspin_thresholds, sparse_rademacher_phase_diagram
+from analysis.theory.phase_diagram import delta_s_plane, pspin_thresholds, sparse_rademacher_phase_diagram
 from spinglass.priors import Gaussian
 
 matplotlib.use("Agg")

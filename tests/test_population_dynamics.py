@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis.population_dynamics import (
+from analysis.theory.population_dynamics import (
     naesat_kesten_stigum,
     naesat_paramagnetic_free_entropy,
     naesat_population_dynamics,

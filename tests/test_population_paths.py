@@ -6,7 +6,7 @@ coexistence between the generative threshold and alpha_d, monotonicity along the
 Populations are small (1000-5000 members); the informed and uninformed starts share their random
 environment (``naesat_population_pair``), so where one branch exists they agree to ~1e-4 or better and
 the coexistence test needs no statistical margin.  Reference numbers (measured, see the final report of
-the generative thresholds in ``analysis.population_paths``): alpha_d ≈ 9.47 for k = 5.
+the generative thresholds in ``analysis.theory.population_paths``): alpha_d ≈ 9.47 for k = 5.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from analysis.population_dynamics import (
+from analysis.theory.population_dynamics import (
     gaussian_log2cosh_mean,
     naesat_population_dynamics,
     naesat_population_pair,
     naesat_reference_free_entropy,
 )
-from analysis.population_paths import (
+from analysis.theory.population_paths import (
     default_grid,
     naesat_generative_threshold,
     naesat_path_plane,

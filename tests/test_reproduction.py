@@ -200,8 +200,8 @@ def test_tasks_run_on_a_process_pool_and_thread_settings_are_restored(monkeypatc
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     tasks = [("a", run._task_dense, ("reduced",)), ("b", run._task_dense, ("reduced",))]
-    pooled = run._run_tasks(tasks, 2, log=lambda *a: None)
-    serial = run._run_tasks(tasks[:1], 1, log=lambda *a: None)
+    pooled = run._run_tasks(tasks, 2, None, log=lambda *a: None)
+    serial = run._run_tasks(tasks[:1], 1, None, log=lambda *a: None)
     assert len(pooled["rows"]) == 2 * len(serial["rows"]) == 38
     got = {(r.model, r.threshold): r.computed for r in pooled["rows"]}
     # equal up to rounding: the workers run one BLAS thread, which may sum in another order

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from analysis.state_evolution import ERASURE, GAUSSIAN, SIGNAL, StateEvolution, as_path
-from analysis.transitions import analyze_path, model_thresholds, tricritical_point
+from analysis.theory.state_evolution import ERASURE, GAUSSIAN, SIGNAL, StateEvolution, as_path
+from analysis.theory.transitions import analyze_path, model_thresholds, tricritical_point
 from spinglass.priors import Gaussian, Rademacher, SparseRademacher, prior_from_name
 
 SPHERICAL = Gaussian()

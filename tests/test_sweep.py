@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 import spinglass
-from analysis import results
-from analysis.sweep import expand, run_sweep
-from analysis.sweep_spec import load_spec, parse_spec_text
+from analysis.experiments import results
+from analysis.experiments.sweep import expand, run_sweep
+from analysis.experiments.sweep_spec import load_spec, parse_spec_text
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,12 +1,12 @@
-"""Sweeps over the generative and Langevin samplers (analysis.sweep_samplers)."""
+"""Sweeps over the generative and Langevin samplers (analysis.experiments.sweep_samplers)."""
 
 from __future__ import annotations
 
 import pytest
 
-from analysis import results
-from analysis.sweep import expand, run_sweep
-from analysis.sweep_spec import SpecError, parse_spec_text
+from analysis.experiments import results
+from analysis.experiments.sweep import expand, run_sweep
+from analysis.experiments.sweep_spec import SpecError, parse_spec_text
 
 SPEC = """
 name = "gen"

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from analysis.sweep import Task, expand
-from analysis.sweep_spec import METRICS, SAMPLERS, SpecError, parse_spec, parse_spec_text
+from analysis.experiments.sweep import Task, expand
+from analysis.experiments.sweep_spec import METRICS, SAMPLERS, SpecError, parse_spec, parse_spec_text
 
 BASE = """
 name = "t"

@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 
 import spinglass as sg
-from analysis.metrics import empirical_tv, tv_null_quantile
+from analysis.measures.metrics import empirical_tv, tv_null_quantile
 from samplers import Metropolis, TorchMetropolis
 from samplers.mcmc.torch_chains import chromatic_classes
 

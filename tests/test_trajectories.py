@@ -1,4 +1,4 @@
-"""analysis.trajectories: shapes, summary, SE curves taken from the path reports, the figure, argument checks,
+"""analysis.measures.trajectories: shapes, summary, SE curves taken from the path reports, the figure, argument checks,
 the script, and one physics check (diffusion over AMP follows state evolution on an easy instance).
 
 The structural tests run one hard sparse Rademacher instance (rho = 0.05, x = Delta/rho^2 = 1.2) at N = 300 on
@@ -17,8 +17,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import spinglass as sg
-from analysis.state_evolution import StateEvolution
-from analysis.trajectories import (
+from analysis.measures.trajectories import (
     SAMPLERS,
     PathTrajectories,
     main,
@@ -26,7 +25,8 @@ from analysis.trajectories import (
     path_trajectories,
     plot_path_trajectories,
 )
-from analysis.transitions import PathReport
+from analysis.theory.state_evolution import StateEvolution
+from analysis.theory.transitions import PathReport
 from samplers.denoisers import NonConvergenceWarning
 
 N = 300

@@ -35,15 +35,14 @@ from collections.abc import Sequence
 import numpy as np
 
 import spinglass as sg
+from analysis.measures.compare import compare, count_or_none
+from analysis.theory.state_evolution import StateEvolution
+from analysis.theory.transitions import analyze_path
 from samplers import Metropolis, StochasticLocalization
 from samplers.denoisers import SKAMPDenoiser
 from samplers.schedules import GeometricSchedule
 from spinglass.closed_forms import sk_annealed_energy
 from spinglass.priors import Rademacher
-
-from ..compare import compare, count_or_none
-from ..state_evolution import StateEvolution
-from ..transitions import analyze_path
 
 
 def sk_lens(betas: Sequence[float]) -> list[dict]:

@@ -1,7 +1,7 @@
 r"""Finite-size sampling experiments on the study's four models, across each model's noise axis.
 
 For every model (``analysis.reproduction.thresholds.MODELS``), axis value (T, Delta/rho^2 or alpha), and
-instance seed, ``analysis.compare.compare`` runs on one planted instance:
+instance seed, ``analysis.measures.compare.compare`` runs on one planted instance:
 
 * ``mcmc``: Metropolis from a random start (i.i.d. from the prior), or unadjusted Langevin on the sphere
   for the spherical model (continuous prior);
@@ -37,12 +37,12 @@ from pathlib import Path
 import numpy as np
 
 import spinglass as sg
+from analysis.measures.compare import compare, count_or_none
 from samplers import Langevin, Metropolis, StochasticInterpolant, StochasticLocalization
 from samplers.autoregressive import Autoregressive
 from samplers.denoisers import AMPDenoiser, BPDenoiser, ContradictionError
 from samplers.schedules import GeometricSchedule
 
-from ..compare import compare, count_or_none
 from .planes import AXIS_LABEL, TITLES, to_delta
 from .thresholds import DENSE_MODELS
 

@@ -1,7 +1,7 @@
 r"""The (Delta, s) and (Delta, theta) phase diagrams of the study's dense models, one figure per model.
 
 For each noise level on a grid, state evolution along the Gaussian path (side SNR s, diffusion / flows)
-and along the erasure path (revealed fraction theta, autoregressive) gives (``analysis.phase_diagram.
+and along the erasure path (revealed fraction theta, autoregressive) gives (``analysis.theory.phase_diagram.
 delta_s_plane``, PHYSICS.md §4):
 
 * sp1 (the lower spinodal along the path): where the informed branch appears; it meets s = 0 at the
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..phase_diagram import delta_s_plane
+from analysis.theory.phase_diagram import delta_s_plane
+
 from .thresholds import DENSE_MODELS
 
 #: Axis range of each dense model in its own units, chosen to hold every threshold with margin.

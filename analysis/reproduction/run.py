@@ -12,22 +12,21 @@ Writes into ``out``:
   localisation on it (``analysis.reproduction.beyond``).
 
 The work is split into independent tasks (thresholds of each model, each NAE-SAT path, each model's
-finite-size runs, SK) run on ``workers`` processes (default: the number of CPUs); the numba kernels are
-single-threaded, so on 2 cores two tasks run at once.  ``quick=True`` uses the reduced resolution and
+finite-size runs, SK) run through the sweeps' execution layer (``analysis.experiments.execution``): on
+``workers`` local processes (default: the number of CPUs; the numba kernels are single-threaded, so on 2
+cores two tasks run at once) or on a Dask cluster given ``scheduler``.  ``quick=True`` uses the reduced resolution and
 the small experiment sizes; the full run regenerates the committed ``docs/reproduction`` record.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
 
+from analysis.experiments.execution import Job, JobsFailed, check_workers, executor_for
 from spinglass import __version__
 
 from . import beyond, finite_size, planes, thresholds
@@ -47,8 +46,6 @@ NAESAT_PLANES = {
 }
 
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
-
 
 # ---------------------------------------------------------------------------------------------------------
 # tasks (module-level functions: they run in worker processes)
@@ -67,7 +64,7 @@ def _task_naesat_path(resolution: str, path: str) -> dict:
 
 
 def _task_naesat_plane(mode: str, path: str) -> dict:
-    from ..population_paths import naesat_path_plane
+    from analysis.theory.population_paths import naesat_path_plane
 
     cfg = NAESAT_PLANES[mode]
     pl = naesat_path_plane(5, cfg["alphas"], path, cfg["grid"][path], population=cfg["population"],
@@ -103,44 +100,29 @@ def _tasks(quick: bool, experiments: bool, out: Path) -> list[tuple]:
     return tasks
 
 
-def _run_tasks(tasks: list[tuple], workers: int, log) -> dict:
+def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log) -> dict:
     results: dict = {"rows": [], "planes": {}, "finite_size": [], "sk": None, "seconds": {}}
-
-    def merge(name, res, secs):
-        results["seconds"][name] = secs
+    executor = executor_for(len(tasks), workers=workers, scheduler=scheduler)
+    log(f"reproduce: {len(tasks)} tasks on {executor.description}")
+    t0 = time.perf_counter()
+    failures = []
+    for job, res, error in executor.run([Job(name, fn, args) for name, fn, args in tasks]):
+        secs = time.perf_counter() - t0
+        if error is not None:
+            failures.append(f"{job.name}: {type(error).__name__}: {error}")
+            log(f"  FAILED: {job.name} ({secs:.1f} s): {type(error).__name__}: {error}")
+            continue
+        results["seconds"][job.name] = secs
         results["rows"] += res.get("rows", [])
         results["finite_size"] += res.get("finite_size", [])
         if "plane" in res:
             results["planes"][res["plane"][0]] = res["plane"][1]
         if "sk" in res:
             results["sk"] = res["sk"]
-        log(f"  done: {name} ({secs:.1f} s)")
-
-    if workers <= 1:
-        for name, fn, args in tasks:
-            t = time.perf_counter()
-            merge(name, fn(*args), time.perf_counter() - t)
-        return results
-    # one BLAS / OpenMP thread per worker: the tasks already fill the cores, and nested threads oversubscribe
-    # them; "spawn" so that the workers' BLAS libraries start with these settings
-    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-    os.environ.update({k: "1" for k in _THREAD_VARS})
-    try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    with pool:
-        t0 = time.perf_counter()
-        futures = {pool.submit(fn, *args): name for name, fn, args in tasks}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                merge(futures[f], f.result(), time.perf_counter() - t0)
+        log(f"  done: {job.name} ({secs:.1f} s)")
+    if failures:
+        raise JobsFailed(f"reproduce: {len(failures)} of {len(tasks)} tasks failed (finished finite-size rows "
+                           "are kept; rerun to retry): " + "; ".join(failures))
     return results
 
 
@@ -150,10 +132,13 @@ def _save(fig, path: Path) -> None:
 
 
 def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True, workers: int | None = None,
-              progress: bool = False, log=print) -> dict:
+              scheduler=None, progress: bool = False, log=print) -> dict:
     """Regenerate the reproduction record in ``out`` (module docstring); returns a summary dict.
 
     ``workers``: processes for the tasks (default ``os.cpu_count()``; 1 runs them in this process).
+    ``scheduler``: a Dask scheduler address (``tcp://host:port``) or ``distributed.Client`` to run the tasks
+    on a cluster instead (``analysis.experiments.execution``; ``out`` must then be on a filesystem the
+    workers share, since the finite-size tasks append their resumable rows there).
     ``progress``: report each task as it finishes, with its elapsed time.
     """
     import matplotlib
@@ -164,13 +149,11 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     resolution, mode = ("reduced", "quick") if quick else ("full", "full")
-    workers = (os.cpu_count() or 1) if workers is None else int(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_workers(workers)
     t0 = time.perf_counter()
     tasks = _tasks(quick, experiments, out)
-    log(f"reproduce: {len(tasks)} tasks on {min(workers, len(tasks))} process(es), resolution {resolution}")
-    res = _run_tasks(tasks, min(workers, len(tasks)), log if progress else (lambda *a: None))
+    log(f"reproduce: resolution {resolution}")
+    res = _run_tasks(tasks, workers, scheduler, log if progress else (lambda *a: None))
 
     rows = thresholds.order_rows(res["rows"])
     table = thresholds.format_table(rows)

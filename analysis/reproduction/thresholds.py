@@ -16,8 +16,8 @@ The four models of Ghio, Dandi, Krzakala, Zdeborová (PNAS 2024) and the thresho
 * ``naesat_5``: planted 5-NAE-SAT / 5-uniform hypergraph bicolouring at beta = inf, in clause density
   alpha: alpha_d (dynamical), alpha_c (condensation = IT: the planted cluster's Bethe entropy equals the
   paramagnetic one), alpha_KS (Kesten-Stigum, closed form), from cavity population dynamics
-  (``analysis.population_dynamics``) with its statistical error, and alpha_diffusion /
-  alpha_autoregressive, the tricritical densities of the two paths (``analysis.population_paths``):
+  (``analysis.theory.population_dynamics``) with its statistical error, and alpha_diffusion /
+  alpha_autoregressive, the tricritical densities of the two paths (``analysis.theory.population_paths``):
   above them the Bayes-optimal samplers over BP are predicted to fail.
 
 Precision.  The dense models' thresholds come from the scalar state evolution: spinodals are refined to
@@ -33,11 +33,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from analysis.theory.phase_diagram import pspin_thresholds
+from analysis.theory.population_dynamics import naesat_thresholds
+from analysis.theory.transitions import model_thresholds, tricritical_point
 from spinglass.priors import Gaussian, Rademacher, SparseRademacher
 
-from ..phase_diagram import pspin_thresholds
-from ..population_dynamics import naesat_thresholds
-from ..transitions import model_thresholds, tricritical_point
 from .published import published
 
 #: The study's sparse-Rademacher density.
@@ -57,7 +57,7 @@ RESOLUTIONS = {
 #: Systematic uncertainty of the NAE-SAT densities (population size and sweeps): alpha_d moved by 0.03
 #: and alpha_c by 0.03 between (2000 members, 100 sweeps) and (10000, 300) at seed 1; the tricritical
 #: densities moved by 0.15 between (3000, 150) and (5000, 200) and depend on the path grid
-#: (``analysis.population_paths``), hence 0.15 (0.3 at the reduced resolution).
+#: (``analysis.theory.population_paths``), hence 0.15 (0.3 at the reduced resolution).
 NAESAT_SYSTEMATIC = {"full": 0.03, "reduced": 0.06}
 NAESAT_PATH_SYSTEMATIC = {"full": 0.15, "reduced": 0.3}
 NAESAT_PATH_NAMES = {"gaussian": "alpha_diffusion", "erasure": "alpha_autoregressive"}
@@ -165,8 +165,8 @@ def naesat_rows(resolution: str = "full", seed: int = 1) -> list[ThresholdRow]:
 
 def naesat_path_row(path: str, resolution: str = "full", seed: int = 11) -> ThresholdRow:
     """alpha_diffusion (``path="gaussian"``) or alpha_autoregressive (``"erasure"``): the tricritical density
-    of planted 5-NAE-SAT along the path (``analysis.population_paths.naesat_generative_threshold``)."""
-    from ..population_paths import naesat_generative_threshold
+    of planted 5-NAE-SAT along the path (``analysis.theory.population_paths.naesat_generative_threshold``)."""
+    from analysis.theory.population_paths import naesat_generative_threshold
 
     cfg = _check_resolution(resolution)["naesat_paths"]
     if path not in NAESAT_PATH_NAMES:

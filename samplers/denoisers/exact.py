@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spinglass.base import MAX_EXACT_STATES, Model, check_configurations_on_alphabet
-from spinglass.exact import ExactDistribution
+from spinglass.base import Model
+from spinglass.exact import MAX_EXACT_STATES, ExactDistribution, check_configurations_on_alphabet
 
 from .base import Denoiser, DenoiserOutput
 

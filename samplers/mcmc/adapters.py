@@ -7,9 +7,6 @@ the family's incremental fields) that the samplers store in ``MCMCState`` to res
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,99 +17,15 @@ from spinglass.sparse import NAESATModel, PottsModel
 from . import kernels_binary as kb
 from . import kernels_scalar as ks
 from . import kernels_sparse as kp
-from .kernels_lattice import N_LANES
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    with _POOLS_LOCK:
-        if threads not in _POOLS:
-            _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="spinglass-mcmc")
-        return _POOLS[threads]
-
-
-def run_chain_blocks(kernel, per_chain: tuple, n_chains: int, threads: int) -> None:
-    """``kernel(*[a[lo:hi] for a in per_chain])`` over contiguous blocks of chains.
-
-    The kernels are numba functions that release the GIL and treat chains independently (each has its own
-    random stream), so with ``threads`` > 1 the blocks run at once on a thread pool and the result is the
-    same, bit for bit, as one call on all chains.  ``per_chain``: arrays whose first axis is the chain.
-    """
-    blocks = min(threads, n_chains)
-    if blocks <= 1:
-        kernel(*per_chain)
-        return
-    edges = np.linspace(0, n_chains, blocks + 1).astype(int)
-    futures = [_pool(blocks).submit(kernel, *[a[lo:hi] for a in per_chain])
-               for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    for f in futures:
-        f.result()
-
-
-class AdapterBase:
-    """What every adapter shares: the chain state's alphabet indices in natural site order."""
-
-    def alphabet_indices(self, chains: dict) -> np.ndarray:
-        """(C, n) alphabet indices of the chains' current configurations."""
-        return chains["s"]
-
-
-class PackedSpinsAdapter(AdapterBase):
-    """What the colour-class adapters (``order="checkerboard"`` / ``"chromatic"``) share: the chain state
-    keeps the spins ±1 as ``spin_dtype`` in the kernel's packed site order (``xs``, natural site
-    ``order[p]`` at packed position p), with ``N_LANES`` random lanes per chain seeded on the first run."""
-
-    observables = ("energy", "magnetization", "overlap_planted")
-    spin_dtype = np.int8
-    order: np.ndarray
-    model: PairwiseModel
-
-    def init_state(self, s: np.ndarray) -> dict:
-        x = 2.0 * s - 1.0
-        C = s.shape[0]
-        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
-        return {"xs": np.ascontiguousarray((2 * s[:, self.order] - 1).astype(self.spin_dtype)), "energy": energy,
-                "sums": _spin_sums(x, _reference(self.model)),
-                "lanes": np.zeros((C, 4, N_LANES), dtype=np.uint64), "seeded": np.zeros(C, dtype=np.int64)}
-
-    def alphabet_indices(self, chains: dict) -> np.ndarray:
-        s = np.empty(chains["xs"].shape, dtype=np.int64)
-        s[:, self.order] = (chains["xs"].astype(np.int64) + 1) // 2
-        return s
-
-
-def integer_field_bound(couplings, fields) -> int:
-    """F = max_i (sum_j |J_ij| + |h_i|) when every coupling and field is an integer and F is at most
-    ``kernels_binary.TABLE_MAX_FIELD``, else -1.
-
-    With x in {-1, +1}, x_i f_i (f_i = sum_j J_ij x_j + h_i) is then an integer in [-F, F], and the binary
-    kernels tabulate their acceptances per chain over those 2F + 1 values (a table rebuilt at every call,
-    hence the small cap; beyond it they compute P per site, with the same numbers).
-    """
-    data = couplings.data if sp.issparse(couplings) else np.asarray(couplings)
-    h = np.asarray(fields, dtype=np.float64)
-    if not (np.all(data == np.round(data)) and np.all(h == np.round(h))):
-        return -1
-    row = np.asarray(abs(couplings).sum(axis=1)).ravel() + np.abs(h)
-    bound = float(row.max()) if row.size else 0.0
-    return int(bound) if bound <= kb.TABLE_MAX_FIELD else -1
-
-
-def binary_uniform_refusal(model) -> str | None:
-    """Why ``model`` is not a sparse pairwise model with alphabet (-1, +1), a uniform prior and no global
-    terms (what the colour-class kernels sample exactly), or None when it is."""
-    if not isinstance(model, PairwiseModel) or not model.is_sparse:
-        return "not a sparse pairwise model"
-    if model.alphabet is None or not np.array_equal(np.asarray(model.alphabet, dtype=float), [-1.0, 1.0]):
-        return f"alphabet {model.alphabet!r} is not (-1, +1)"
-    if len(model.global_terms):
-        return f"the model has {len(model.global_terms)} global term(s) (a mean-field coupling of every pair)"
-    logp = np.asarray(model._alphabet_log_prior(), dtype=float)
-    if logp[0] != logp[1]:
-        return f"the prior is not uniform (log p0(-1), log p0(+1) = {logp[0]:.4g}, {logp[1]:.4g})"
-    return None
+from .adapter_base import (
+    AdapterBase,
+    integer_field_bound,
+    reference_spins,
+    run_chain_blocks,
+    spin_sums,
+)
+from .chromatic_adapter import ChromaticAdapter
+from .lattice_adapter import CheckerboardAdapter
 
 
 def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,14 +37,6 @@ def _incidence(members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.
     rows = (order // members.shape[1]).astype(np.int64)
     pos = (order % members.shape[1]).astype(np.int64)
     return ptr, rows, pos
-
-
-def _reference(model) -> np.ndarray:
-    return np.zeros(model.n) if model.planted is None else np.ascontiguousarray(model.planted, dtype=np.float64)
-
-
-def _spin_sums(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.stack([x.sum(axis=1), x @ ref], axis=1), dtype=np.float64)
 
 
 class ScalarAdapter(AdapterBase):
@@ -154,7 +59,7 @@ class ScalarAdapter(AdapterBase):
                                                                                             self.vals.size)
         self.pmax = int(self.gorder.max()) if len(terms) else 0
         self.h = np.ascontiguousarray(model.fields, dtype=np.float64)
-        self.ref = _reference(model)
+        self.ref = reference_spins(model)
         self.J = np.zeros((0, 0))
         self.indptr = self.indices = np.zeros(1, dtype=np.int64)
         self.data = self.weights = np.zeros(0)
@@ -194,7 +99,7 @@ class ScalarAdapter(AdapterBase):
             lf = np.ascontiguousarray(self.model.local_fields(x), dtype=np.float64)
         gsym = ks.global_symmetric(s, self.vpow, self.gorder, self.pmax)
         energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
-        return {"s": s, "lf": lf, "gsym": gsym, "energy": energy, "sums": _spin_sums(x, self.ref)}
+        return {"s": s, "lf": lf, "gsym": gsym, "energy": energy, "sums": spin_sums(x, self.ref)}
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
         if self.binary:
@@ -248,11 +153,11 @@ class NAESATAdapter(AdapterBase):
         self.signs = np.ascontiguousarray(model.signs, dtype=np.int64)
         self.inc_ptr, self.inc_clause, pos = _incidence(self.clauses, model.n)
         self.inc_sign = self.signs[self.inc_clause, pos].astype(np.int64)
-        self.ref = _reference(model)
+        self.ref = reference_spins(model)
 
     def init_state(self, s: np.ndarray) -> dict:
         npos, energy = kp.naesat_counts(s, self.clauses, self.signs)
-        return {"s": s, "npos": npos, "energy": energy, "sums": _spin_sums(2.0 * s - 1.0, self.ref)}
+        return {"s": s, "npos": npos, "energy": energy, "sums": spin_sums(2.0 * s - 1.0, self.ref)}
 
     def run(self, st, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
         run_chain_blocks(
@@ -270,12 +175,8 @@ def adapter_for(model: Model, order: str = "sequential"):
     if not isinstance(model, Model):
         raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
     if order == "checkerboard":
-        from .lattice_adapter import CheckerboardAdapter
-
         return CheckerboardAdapter(model)
     if order == "chromatic":
-        from .chromatic_adapter import ChromaticAdapter
-
         return ChromaticAdapter(model)
     if isinstance(model, ScalarModel):
         return ScalarAdapter(model)

@@ -13,13 +13,19 @@ import scipy.sparse as sp
 
 from . import kernels_chromatic as kc
 from . import kernels_lattice as kl
-from .adapters import PackedSpinsAdapter, _reference, binary_uniform_refusal, integer_field_bound, run_chain_blocks
+from .adapter_base import (
+    PackedSpinsAdapter,
+    binary_uniform_refusal,
+    integer_field_bound,
+    reference_spins,
+    run_chain_blocks,
+)
 
 
 class ChromaticAdapter(PackedSpinsAdapter):
     """Binary (±1, uniform prior) pairwise models with sparse couplings: EA on any lattice, Ising models on
     sparse random graphs.  Integer couplings and fields with F = max_i (sum_j |J_ij| + |h_i|) at most
-    ``kernels_binary.TABLE_MAX_FIELD`` use the tabulated thresholds (``adapters.integer_field_bound``),
+    ``kernels_binary.TABLE_MAX_FIELD`` use the tabulated thresholds (``adapter_base.integer_field_bound``),
     others the per-site float path (the same numbers).
     """
 
@@ -48,7 +54,7 @@ class ChromaticAdapter(PackedSpinsAdapter):
         self.spin_dtype = np.int32 if F >= 0 else np.float64
         self.couplings = np.ascontiguousarray(layout["couplings"], dtype=self.spin_dtype)
         self.hp = np.ascontiguousarray(fields[self.order], dtype=self.spin_dtype)
-        self.refp = np.ascontiguousarray(_reference(model)[self.order])
+        self.refp = np.ascontiguousarray(reference_spins(model)[self.order])
         self.has_ref = model.planted is not None
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:

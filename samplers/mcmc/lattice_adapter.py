@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import kernels_lattice as kl
-from .adapters import PackedSpinsAdapter, _reference, binary_uniform_refusal, run_chain_blocks
+from .adapter_base import PackedSpinsAdapter, binary_uniform_refusal, reference_spins, run_chain_blocks
 
 
 def _refuse(model, why: str) -> ValueError:
@@ -56,7 +56,7 @@ class CheckerboardAdapter(PackedSpinsAdapter):
         self.Jp = np.ascontiguousarray(Jp, dtype=dtype)
         self.hp = np.ascontiguousarray(h, dtype=dtype)
         self.levels = levels
-        ref = _reference(model)
+        ref = reference_spins(model)
         self.refp = np.ascontiguousarray(ref[self.order])
         self.has_ref = model.planted is not None
 

@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_repr
-from spinglass.base import Model, check_configurations_on_alphabet
+from spinglass.base import Model
+from spinglass.exact import check_configurations_on_alphabet
 
 from ..samples import Samples
 from .adapters import adapter_for
@@ -81,6 +82,7 @@ class _MCMC:
     """Shared driver; subclasses fix the local update and the temperature ladder."""
 
     name = "MCMC"
+    resumable = True
     heat_bath = False
 
     def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, threads: int = 1,

@@ -63,7 +63,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from spinglass._validate import SeedLike, check_int, make_rng, seed_repr
-from spinglass.base import Model, check_configurations_on_alphabet
+from spinglass.base import Model
+from spinglass.exact import check_configurations_on_alphabet
 from spinglass.scalar import PairwiseModel
 
 from ..samples import Samples
@@ -233,6 +234,7 @@ class TorchMetropolis:
     """
 
     name = "TorchMetropolis"
+    resumable = False
 
     def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, device="auto",
                  dtype: str = "float32", layout: str = "auto"):

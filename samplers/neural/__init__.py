@@ -44,12 +44,9 @@ from .denoiser import (  # noqa: E402
     CouplingDenoiser,
     DenoiserNetwork,
     MLPDenoiser,
-    MSECurve,
     NeuralDenoiser,
     TimeFeatures,
-    denoiser_mse_curve,
     denoising_loss,
-    plot_mse_curves,
     train_denoiser,
 )
 from .flow_matching import (  # noqa: E402
@@ -66,8 +63,8 @@ from .flow_matching import (  # noqa: E402
 )
 
 __all__ += [
-    "CouplingDenoiser", "DenoiserNetwork", "MLPDenoiser", "MSECurve", "NeuralDenoiser", "TimeFeatures",
-    "denoiser_mse_curve", "denoising_loss", "plot_mse_curves", "train_denoiser", "FlowDiffusionComparison",
+    "CouplingDenoiser", "DenoiserNetwork", "MLPDenoiser", "NeuralDenoiser", "TimeFeatures",
+    "denoising_loss", "train_denoiser", "FlowDiffusionComparison",
     "GaussianMixture", "TwoLayerReLUVelocity", "VelocityField", "compare_flow_diffusion", "continuous_carrier",
     "empirical_wasserstein", "flow_matching_loss", "sliced_wasserstein", "train_velocity",
 ]

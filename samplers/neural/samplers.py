@@ -80,12 +80,13 @@ class NeuralAutoregressiveSampler:
     """
 
     name = "NeuralAutoregressive"
+    resumable = False
 
     def __init__(self, network: MADE, *, batch_size: int = _BLOCK_ROWS):
         self.network = _check_network(network)
         self.batch_size = check_positive_int("batch_size", batch_size)
 
-    def describe(self) -> dict:
+    def settings(self) -> dict:
         return {"name": self.name, "network": self.network.describe(), "batch_size": self.batch_size}
 
     def __repr__(self) -> str:
@@ -123,6 +124,7 @@ class NeuralMCMC:
     """
 
     name = "NeuralMCMC"
+    resumable = False
 
     def __init__(self, network: MADE, n_steps: int = 100, n_chains: int | None = None, *, thin: int = 1,
                  trace_every: int = 1, batch_size: int = _BLOCK_ROWS):
@@ -133,7 +135,7 @@ class NeuralMCMC:
         self.trace_every = check_positive_int("trace_every", trace_every)
         self.batch_size = check_positive_int("batch_size", batch_size)
 
-    def describe(self) -> dict:
+    def settings(self) -> dict:
         return {"name": self.name, "network": self.network.describe(), "n_steps": self.n_steps,
                 "n_chains": self.n_chains, "thin": self.thin, "trace_every": self.trace_every}
 
@@ -209,7 +211,7 @@ class NeuralMCMC:
         trace = {"step": np.asarray(trace_steps, dtype=np.int64),
                  "energy": np.stack(trace_e, axis=1) if trace_e else np.empty((C, 0)),
                  "log_ratio": np.stack(trace_r, axis=1) if trace_r else np.empty((C, 0))}
-        settings = self.describe()
+        settings = self.settings()
         settings["n_chains"] = C
         return Samples(
             x=x_out, planted=None if model.planted is None else np.asarray(model.planted).copy(),

@@ -49,84 +49,25 @@ tensor, PHYSICS.md §1).  The name given is the name recorded in the results.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 import math
-import numbers
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import spinglass as sg
-from samplers import HeatBath, Metropolis, ParallelTempering, Samples
-from spinglass.base import MAX_EXACT_STATES, Model
+from analysis.measures import metrics as _m
+from samplers import Samples
+from spinglass.base import Model
+from spinglass.exact import MAX_EXACT_STATES
 
-from . import metrics as _m
-
-
-class SpecError(ValueError):
-    """A sweep specification that cannot run; the message is one line naming the key and the bad value."""
-
-
-#: Sentinel default: the parameter must be given.
-REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
-#: Sentinel default: the parameter may be omitted, and is then absent from the task's parameters.
-OPTIONAL: Any = type("Optional", (), {"__repr__": lambda self: "OPTIONAL"})()
-
-
-@dataclass(frozen=True)
-class Param:
-    """A typed scalar setting: ``kind`` is int, float, str or bool; bounds are inclusive unless ``strict``."""
-
-    kind: type
-    default: Any = REQUIRED
-    minimum: float | None = None
-    maximum: float | None = None
-    strict: bool = False
-    choices: tuple | None = None
-    allow_inf: bool = False
-
-    def check(self, key: str, value: Any) -> Any:
-        """``value`` converted to ``kind`` (int -> float allowed) or ``SpecError`` naming ``key``."""
-        kind = self.kind
-        if kind is float:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise SpecError(f"{key}: must be a number, got {_show(value)}")
-            value = float(value)
-            if math.isnan(value) or (math.isinf(value) and not (self.allow_inf and value > 0)):
-                raise SpecError(f"{key}: must be a finite number, got {_show(value)}")
-        elif kind is int:
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise SpecError(f"{key}: must be an integer, got {_show(value)}")
-            value = int(value)
-        elif kind is bool:
-            if not isinstance(value, bool):
-                raise SpecError(f"{key}: must be true or false, got {_show(value)}")
-        elif kind is str:
-            if not isinstance(value, str):
-                raise SpecError(f"{key}: must be a string, got {_show(value)}")
-        if self.choices is not None and value not in self.choices:
-            raise SpecError(f"{key}: must be one of {', '.join(map(repr, self.choices))}, got {_show(value)}")
-        if self.minimum is not None and (value <= self.minimum if self.strict else value < self.minimum):
-            raise SpecError(f"{key}: must be {'>' if self.strict else '>='} {self.minimum:g}, got {_show(value)}")
-        if self.maximum is not None and value > self.maximum:
-            raise SpecError(f"{key}: must be <= {self.maximum:g}, got {_show(value)}")
-        return value
-
-
-def _show(value: Any) -> str:
-    """A short one-line rendering of a bad value (with its TOML type when that is the problem)."""
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    names = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array", dict: "table"}
-    return f"{names.get(type(value), type(value).__name__)} {text}"
-
+from . import sweep_samplers  # noqa: F401  (registers every sampler family in SAMPLERS)
+from .registry import OPTIONAL, REQUIRED, SAMPLERS, Param, SpecError, show_value
 
 # -- model families ------------------------------------------------------------------------------------
 
@@ -253,77 +194,6 @@ register_model(ModelFamily(
 # -- samplers --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SamplerKind:
-    """A sampler as a sweep sees it.
-
-    ``build(settings)``: the sampler object from its settings (the constructor validates them, raising
-    ``ValueError``/``TypeError`` that name the setting).  ``settings_of(sampler)``: the resolved settings
-    (defaults included) that rebuild it; they are part of the task's identity.  ``setting_names``: the
-    keys a spec may set.  ``run_params``: extra per-run settings (besides ``n_samples``) a spec may set.
-    ``resolve(sampler, run)``: fills run defaults.  ``run(sampler, model, run, seed) -> Samples``.
-    ``provides``: capabilities of its ``Samples`` (``"trace"``: per-chain energy traces and
-    ``trace_every``; ``"acceptance"``; ``"updates"``: ``work["attempted_updates"]``; ``"chains"``: rows
-    grouped into chains).  ``requires``: model capabilities it needs (``"discrete"`` for the MCMC kernels).
-    """
-
-    name: str
-    build: Callable[[dict], Any]
-    settings_of: Callable[[Any], dict]
-    setting_names: tuple[str, ...]
-    run: Callable[[Any, Model, dict, int], Samples]
-    run_params: Mapping[str, Param] = field(default_factory=dict)
-    resolve: Callable[[Any, dict], dict] = lambda sampler, run: dict(run)
-    provides: frozenset[str] = frozenset()
-    requires: frozenset[str] = frozenset()
-    check: Callable[[dict, str, frozenset], str | None] | None = None
-
-
-SAMPLERS: dict[str, SamplerKind] = {}
-
-
-def register_sampler(kind: SamplerKind) -> SamplerKind:
-    """Add (or replace) a sampler in :data:`SAMPLERS` (one entry per sampler family); returns it."""
-    SAMPLERS[kind.name] = kind
-    return kind
-
-
-def _mcmc_resolve(sampler, run: dict) -> dict:
-    run = dict(run)
-    run.setdefault("n_chains", run["n_samples"])
-    run.setdefault("init", "random")
-    if "burn_in" not in run:
-        total = sampler.sweeps + (run["n_samples"] // run["n_chains"] - 1) * sampler.thin
-        run["burn_in"] = total // 2
-    return run
-
-
-def _mcmc_run(sampler, model: Model, run: dict, seed: int) -> Samples:
-    init = run["init"]
-    if init == "ordered":
-        if model.alphabet is None or 1.0 not in np.asarray(model.alphabet):
-            raise ValueError(f"init = 'ordered' puts every variable at +1, not in {model.family}'s alphabet")
-        init = np.ones(model.n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return sampler.sample(model, run["n_samples"], seed=seed, n_chains=run["n_chains"], init=init)
-
-
-def _mcmc_kind(cls) -> SamplerKind:
-    names = tuple(k for k in inspect.signature(cls).parameters)
-    return SamplerKind(
-        cls.name, build=lambda s: cls(**s),
-        settings_of=lambda obj: {k: v for k, v in obj.settings().items() if k != "name" and v is not None},
-        setting_names=names, run=_mcmc_run,
-        run_params={"n_chains": Param(int, OPTIONAL, minimum=1),
-                    "init": Param(str, OPTIONAL, choices=("random", "planted", "ordered")),
-                    "burn_in": Param(int, OPTIONAL, minimum=0)},
-        resolve=_mcmc_resolve, provides=frozenset({"trace", "acceptance", "updates", "chains"}),
-        requires=frozenset({"discrete"}))
-
-
-for _cls in (Metropolis, HeatBath, ParallelTempering):
-    register_sampler(_mcmc_kind(_cls))
 
 
 # -- metrics ----------------------------------------------------------------------------------------------
@@ -521,11 +391,11 @@ def parse_spec(data: Mapping[str, Any], *, source: str = "<spec>", default_name:
 
 def _parse(data: Mapping[str, Any], default_name: str, source: str) -> SweepSpec:
     if not isinstance(data, Mapping):
-        raise SpecError(f"spec: must be a table, got {_show(data)}")
+        raise SpecError(f"spec: must be a table, got {show_value(data)}")
     _no_unknown("", data, _TOP_KEYS)
     name = Param(str, default_name).check("name", data.get("name", default_name))
     if not name or any(c in name for c in "/\\"):
-        raise SpecError(f"name: must be a non-empty name without slashes, got {_show(name)}")
+        raise SpecError(f"name: must be a non-empty name without slashes, got {show_value(name)}")
     if "description" in data:
         Param(str).check("description", data["description"])
     output = Path(Param(str).check("output", data.get("output", f"results/{name}.parquet")))
@@ -545,12 +415,12 @@ def _no_unknown(where: str, table: Mapping, allowed) -> None:
     for key in table:
         if key not in allowed:
             prefix = f"{where}." if where else ""
-            raise SpecError(f"{prefix}{key}: unknown key (allowed: {', '.join(allowed)}), got {_show(table[key])}")
+            raise SpecError(f"{prefix}{key}: unknown key (allowed: {', '.join(allowed)}), got {show_value(table[key])}")
 
 
 def _table(key: str, value: Any) -> Mapping:
     if not isinstance(value, Mapping):
-        raise SpecError(f"{key}: must be a table, got {_show(value)}")
+        raise SpecError(f"{key}: must be a table, got {show_value(value)}")
     return value
 
 
@@ -563,7 +433,7 @@ def _parse_model(data: Mapping) -> tuple[str, dict, dict[str, tuple]]:
     family_name = model["family"]
     if not isinstance(family_name, str) or family_name not in MODELS:
         raise SpecError(f"model.family: unknown model family (choose from {', '.join(MODELS)}), got "
-                        f"{_show(family_name)}")
+                        f"{show_value(family_name)}")
     family = MODELS[family_name]
     fixed = {}
     for key, value in model.items():
@@ -571,16 +441,16 @@ def _parse_model(data: Mapping) -> tuple[str, dict, dict[str, tuple]]:
             continue
         if key not in family.params:
             raise SpecError(f"model.{key}: unknown parameter of {family_name} (allowed: "
-                            f"{', '.join(family.params)}), got {_show(value)}")
+                            f"{', '.join(family.params)}), got {show_value(value)}")
         fixed[key] = family.params[key].check(f"model.{key}", value)
     grid_table = _table("grid", data.get("grid", {}))
     grid = {}
     for key, value in grid_table.items():
         if key not in family.params:
             raise SpecError(f"grid.{key}: unknown parameter of {family_name} (allowed: "
-                            f"{', '.join(family.params)}), got {_show(value)}")
+                            f"{', '.join(family.params)}), got {show_value(value)}")
         if key in fixed:
-            raise SpecError(f"grid.{key}: also fixed in [model] (give it in one place), got {_show(value)}")
+            raise SpecError(f"grid.{key}: also fixed in [model] (give it in one place), got {show_value(value)}")
         grid[key] = expand_values(f"grid.{key}", value, family.params[key])
     given = set(fixed) | set(grid)
     for a, b in family.alternatives:
@@ -653,13 +523,14 @@ def expand_values(key: str, value: Any, param: Param) -> tuple:
     elif isinstance(value, list):
         values = value
     else:
-        raise SpecError(f"{key}: must be a list of values or a range table {{start, stop, num}}, got {_show(value)}")
+        raise SpecError(f"{key}: must be a list of values or a range table {{start, stop, num}}, "
+                        f"got {show_value(value)}")
     if not values:
         raise SpecError(f"{key}: empty grid (give at least one value), got array []")
     checked = tuple(param.check(f"{key}[{i}]", v) for i, v in enumerate(values))
     if len(set(checked)) != len(checked):
         dup = next(v for v in checked if checked.count(v) > 1)
-        raise SpecError(f"{key}: duplicated grid value, got {_show(dup)}")
+        raise SpecError(f"{key}: duplicated grid value, got {show_value(dup)}")
     return checked
 
 
@@ -673,15 +544,15 @@ def _parse_metric_names(value: Any) -> tuple[str, ...]:
     if value == "all":
         return ("all",)
     if not isinstance(value, list):
-        raise SpecError(f"metrics: must be a list of metric names or \"all\", got {_show(value)}")
+        raise SpecError(f"metrics: must be a list of metric names or \"all\", got {show_value(value)}")
     if not value:
         raise SpecError("metrics: empty list (name at least one metric), got array []")
     for i, name in enumerate(value):
         if not isinstance(name, str) or name not in METRICS:
-            raise SpecError(f"metrics[{i}]: unknown metric (choose from {', '.join(METRICS)}), got {_show(name)}")
+            raise SpecError(f"metrics[{i}]: unknown metric (choose from {', '.join(METRICS)}), got {show_value(name)}")
     if len(set(value)) != len(value):
         dup = next(v for v in value if value.count(v) > 1)
-        raise SpecError(f"metrics: duplicated metric, got {_show(dup)}")
+        raise SpecError(f"metrics: duplicated metric, got {show_value(dup)}")
     return tuple(value)
 
 
@@ -689,13 +560,13 @@ def _parse_samplers(value: Any) -> tuple[SamplerSpec, ...]:
     if value is REQUIRED:
         raise SpecError("samplers: missing (at least one [[samplers]] table), got nothing")
     if not isinstance(value, list) or not value:
-        raise SpecError(f"samplers: must be a non-empty array of tables [[samplers]], got {_show(value)}")
+        raise SpecError(f"samplers: must be a non-empty array of tables [[samplers]], got {show_value(value)}")
     out, labels = [], {}
     for i, entry in enumerate(value):
         spec = _parse_sampler(f"samplers[{i}]", entry)
         if spec.label in labels:
             raise SpecError(f"samplers[{i}].label: duplicates samplers[{labels[spec.label]}] (give each entry a "
-                            f"distinct label), got {_show(spec.label)}")
+                            f"distinct label), got {show_value(spec.label)}")
         labels[spec.label] = i
         out.append(spec)
     return tuple(out)
@@ -707,7 +578,7 @@ def _parse_sampler(where: str, entry: Any) -> SamplerSpec:
     if name is REQUIRED:
         raise SpecError(f"{where}.name: missing (one of {', '.join(SAMPLERS)}), got nothing")
     if not isinstance(name, str) or name not in SAMPLERS:
-        raise SpecError(f"{where}.name: unknown sampler (choose from {', '.join(SAMPLERS)}), got {_show(name)}")
+        raise SpecError(f"{where}.name: unknown sampler (choose from {', '.join(SAMPLERS)}), got {show_value(name)}")
     kind = SAMPLERS[name]
     label = Param(str).check(f"{where}.label", entry.get("label", name))
     if not label:
@@ -721,15 +592,15 @@ def _parse_sampler(where: str, entry: Any) -> SamplerSpec:
     for key, value in grid_table.items():
         if key not in run_params and key not in kind.setting_names:
             raise SpecError(f"{where}.grid.{key}: unknown setting of {name} (allowed: "
-                            f"{', '.join((*run_params, *kind.setting_names))}), got {_show(value)}")
+                            f"{', '.join((*run_params, *kind.setting_names))}), got {show_value(value)}")
         if key in fixed:
-            raise SpecError(f"{where}.grid.{key}: also fixed in the sampler table, got {_show(value)}")
+            raise SpecError(f"{where}.grid.{key}: also fixed in the sampler table, got {show_value(value)}")
         if key in run_params:
             grid[key] = expand_values(f"{where}.grid.{key}", value, run_params[key])
         elif isinstance(value, list) and value:
             grid[key] = tuple(value)
         else:
-            raise SpecError(f"{where}.grid.{key}: must be a non-empty list of values, got {_show(value)}")
+            raise SpecError(f"{where}.grid.{key}: must be a non-empty list of values, got {show_value(value)}")
     if "n_samples" not in fixed and "n_samples" not in grid:
         raise SpecError(f"{where}.n_samples: missing (samples per task), got nothing")
     variants = []
@@ -811,7 +682,7 @@ def _check_requirements(family_name: str, points: list[dict], samplers: tuple[Sa
             if missing:
                 need = CAPABILITY_TEXT.get(min(missing), min(missing))
                 raise SpecError(f"samplers[{i}].name: {s.name} needs {need}, which {family_name} "
-                                f"{_point_text(p)} lacks, got {_show(s.name)}")
+                                f"{_point_text(p)} lacks, got {show_value(s.name)}")
             if kind.check is not None:
                 for v in s.variants:
                     problem = kind.check(v.settings, family_name, caps)
@@ -826,7 +697,7 @@ def _check_requirements(family_name: str, points: list[dict], samplers: tuple[Sa
                     states = family.n_states(p)
                     extra = f" ({states:.3g} states)" if "enumerable" in missing and states else ""
                     raise SpecError(f"metrics: {name!r} needs {need}, which {family_name} {_point_text(p)}{extra} "
-                                    f"with {s.name} (samplers[{i}]) lacks, got {_show(name)}")
+                                    f"with {s.name} (samplers[{i}]) lacks, got {show_value(name)}")
             for v in s.variants:
                 if "n_chains" in v.run and v.run["n_chains"] < metric.min_chains:
                     raise SpecError(f"samplers[{i}].n_chains: metric {name!r} needs at least {metric.min_chains} "
@@ -841,4 +712,3 @@ def _point_text(point: dict) -> str:
 
 
 # the generative and Langevin samplers register themselves (they need the classes above)
-from . import sweep_samplers  # noqa: E402, F401

@@ -12,7 +12,7 @@ spiked Wigner instance (any discrete prior) ``path_trajectories`` runs
   the variables revealed, ``reveal_per_step`` per denoiser query;
 * **MCMC** (``Metropolis``) from a random start: the overlap with x* per chain against sweeps;
 
-all over the same AMP denoiser, and the two ``PathReport``s of ``analysis.transitions`` for its SE:
+all over the same AMP denoiser, and the two ``PathReport``s of ``analysis.theory.transitions`` for its SE:
 
     Gaussian path:  m = F(lam m + s),                    Phi(m; s)     = psi(lam m + s) - lam m^2 / 4,
     erasure path:   m = theta + (1 - theta) F(lam m),    Phi(m; theta) = (1 - theta) psi(lam m) - lam m^2 / 4
@@ -41,7 +41,7 @@ leading order.  The plots therefore show measured overlaps divided by ``planted_
 default (``normalize=False`` for the raw values); the summary holds the raw values and ``planted_norm``.
 Overlaps with x* are taken with the model's symmetry (|.| for flip-invariant laws).
 
-``main`` (``python -m analysis.trajectories --out DIR [--n 2000] [--quick]``) runs an easy and a hard sparse
+``main`` (``python -m analysis.measures.trajectories --out DIR [--n 2000] [--quick]``) runs an easy and a hard sparse
 Rademacher instance (rho = 0.05; x = Delta / rho^2 = 1 / lam = 0.9 and 1.2; the hard phase is
 x_alg = 0.995 < x < x_IT = 1.338) and writes the figures and the summaries.
 """
@@ -61,6 +61,8 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.theory.state_evolution import StateEvolution
+from analysis.theory.transitions import PathReport, analyze_path
 from samplers import Autoregressive, GeometricSchedule, Metropolis, StochasticInterpolant, StochasticLocalization
 from samplers.denoisers import AMPDenoiser, NonConvergenceWarning
 from samplers.samples import Samples
@@ -69,8 +71,7 @@ from spinglass._validate import check_int, check_real
 from spinglass.priors import DiscretePrior, SparseRademacher
 
 from . import metrics
-from .state_evolution import StateEvolution
-from .transitions import PathReport, analyze_path
+from .compare import COST_COLUMNS
 
 #: Sampler names, in panel order.
 SAMPLERS = ("diffusion", "flow", "autoregressive", "mcmc")
@@ -155,7 +156,7 @@ def _sampler_summary(model, res: Samples, symmetry: str) -> dict:
         out["final_self_overlap"] = float(np.mean(tr["self_overlap"][:, -1]))
         out["jump_at"] = [float(v) for v in tr["jump_t"]]
         out["jump_size"] = [float(v) for v in tr["jump_size"]]
-    for key in ("steps", "denoiser_calls", "denoiser_iterations", "denoiser_unconverged", "sweeps"):
+    for key in COST_COLUMNS:
         if key in res.work:
             out[key] = int(res.work[key])
     if res.acceptance:
@@ -469,12 +470,12 @@ def format_summary(summaries: dict[str, dict]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m analysis.trajectories --out DIR [--n 2000] [--quick] [--seed 0]`` (module docstring).
+    """``python -m analysis.measures.trajectories --out DIR [--n 2000] [--quick] [--seed 0]`` (module docstring).
 
     Writes DIR/trajectories_easy.png, DIR/trajectories_hard.png and DIR/trajectories.json, prints the table.
     ``--quick``: N = 500 unless --n is given, 20 diffusion / 10 flow steps, 300 MCMC sweeps.
     """
-    parser = argparse.ArgumentParser(prog="python -m analysis.trajectories", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m analysis.measures.trajectories", description=main.__doc__)
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--n", type=int, default=None, help="number of variables N (default 2000; 500 with --quick)")
     parser.add_argument("--quick", action="store_true", help="a fast, coarse run")

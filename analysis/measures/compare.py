@@ -32,14 +32,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from samplers.base import WORK_COUNTERS, check_sampler
 from spinglass._validate import check_int
 from spinglass.base import Model
 
 from . import metrics
 
 #: Work counters copied to the table when a sampler reports them.
-COST_COLUMNS = ("sweeps", "steps", "denoiser_calls", "denoiser_iterations", "denoiser_unconverged", "restarts",
-                "attempted_updates")
+#: The work counters a comparison table reports: the deterministic ones of ``samplers.base.WORK_COUNTERS``
+#: (the denoiser's seconds and row count are left to ``wall_time`` and the sample count).
+COST_COLUMNS = tuple(k for k in WORK_COUNTERS if k not in ("denoiser_rows", "denoiser_time"))
 
 
 @dataclass
@@ -68,8 +70,7 @@ def _as_named(samplers) -> dict:
     if not named:
         raise ValueError("samplers must name at least one sampler")
     for name, s in named.items():
-        if not callable(getattr(s, "sample", None)):
-            raise TypeError(f"samplers[{name!r}] has no sample(model, n_samples, seed=...) method")
+        check_sampler(s, f"samplers[{name!r}]")
     return named
 
 

@@ -27,7 +27,7 @@ g -> (m(g), u(g)) in the scalar-channel SNR g seen by the prior at the fixed poi
 
 so no fixed point is ever missed by an iteration that converges to one branch only.  A fixed point is
 stable under the SE map iff du/dg > 0 (dm/dg > 0 on every curve), spinodals are the interior
-extrema of u(g) (``analysis.transitions``).  The centred priors also have the trivial fixed point m = 0
+extrema of u(g) (``analysis.theory.transitions``).  The centred priors also have the trivial fixed point m = 0
 on the signal path for every lam (stable iff lam F'(0) < 1 for p = 2, always for p >= 3).
 """
 
@@ -119,7 +119,7 @@ class StateEvolution:
                 max_iter: int = 100_000) -> IterationResult:
         """Iterate m <- (1-damping) T_u(m) + damping m from ``m0``, vectorised over ``u`` (and ``m0``).
 
-        This is the plain SE iteration (the iteration AMP follows); ``analysis.transitions`` finds all
+        This is the plain SE iteration (the iteration AMP follows); ``analysis.theory.transitions`` finds all
         branches from the closed-form fixed-point curves instead.  Near a spinodal the iteration slows down
         (critical slowing down): rows that miss ``tol`` within ``max_iter`` have ``converged`` False.
         """

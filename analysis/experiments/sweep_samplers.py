@@ -1,6 +1,6 @@
 r"""The generative and Langevin samplers as sweep entries (``[[samplers]]`` tables of a TOML spec).
 
-Registered in ``analysis.sweep_spec.SAMPLERS`` on import (``sweep_spec`` imports this module):
+Registered in ``analysis.experiments.sweep_spec.SAMPLERS`` on import (``sweep_spec`` imports this module):
 
 * ``StochasticLocalization``: settings ``schedule`` ("geometric" | "uniform" | "adaptive"), ``T``,
   ``n_steps``, ``rounding``, ``batch_size`` and the denoiser settings below.
@@ -31,16 +31,30 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from dataclasses import dataclass
 
-from samplers import MALA, Autoregressive, Langevin, StochasticInterpolant, StochasticLocalization
+import numpy as np
+
+from samplers import (
+    MALA,
+    Autoregressive,
+    HeatBath,
+    Langevin,
+    Metropolis,
+    ParallelTempering,
+    Samples,
+    StochasticInterpolant,
+    StochasticLocalization,
+)
+from samplers.base import check_sampler
 from samplers.denoisers import AMPDenoiser, BPDenoiser, ExactDenoiser, SKAMPDenoiser
 from spinglass.base import Model
 from spinglass.mean_field import SK
 from spinglass.sparse import NAESATModel, PottsModel
 from spinglass.spiked import SpikedTensor, SpikedWigner
 
-from .sweep_spec import OPTIONAL, Param, SamplerKind, register_sampler
+from .registry import OPTIONAL, Param, SamplerKind, register_sampler
 
 DENOISERS = ("auto", "exact", "amp", "bp")
 DENOISER_SETTINGS = ("denoiser", "denoiser_tol", "denoiser_max_iter", "denoiser_damping", "warm_start")
@@ -118,6 +132,40 @@ class _Entry:
     settings: dict
 
 
+def _mcmc_resolve(sampler, run: dict) -> dict:
+    run = dict(run)
+    run.setdefault("n_chains", run["n_samples"])
+    run.setdefault("init", "random")
+    if "burn_in" not in run:
+        total = sampler.sweeps + (run["n_samples"] // run["n_chains"] - 1) * sampler.thin
+        run["burn_in"] = total // 2
+    return run
+
+
+def _mcmc_run(sampler, model: Model, run: dict, seed: int) -> Samples:
+    init = run["init"]
+    if init == "ordered":
+        if model.alphabet is None or 1.0 not in np.asarray(model.alphabet):
+            raise ValueError(f"init = 'ordered' puts every variable at +1, not in {model.family}'s alphabet")
+        init = np.ones(model.n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return sampler.sample(model, run["n_samples"], seed=seed, n_chains=run["n_chains"], init=init)
+
+
+def _mcmc_kind(cls) -> SamplerKind:
+    names = tuple(k for k in inspect.signature(cls).parameters)
+    return SamplerKind(
+        cls.name, build=lambda s: check_sampler(cls(**s)),
+        settings_of=lambda obj: {k: v for k, v in obj.settings().items() if k != "name" and v is not None},
+        setting_names=names, run=_mcmc_run,
+        run_params={"n_chains": Param(int, OPTIONAL, minimum=1),
+                    "init": Param(str, OPTIONAL, choices=("random", "planted", "ordered")),
+                    "burn_in": Param(int, OPTIONAL, minimum=0)},
+        resolve=_mcmc_resolve, provides=frozenset({"trace", "acceptance", "updates", "chains"}),
+        requires=frozenset({"discrete"}))
+
+
 def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozenset()) -> SamplerKind:
     def build(s: dict) -> _Entry:
         s = dict(s)
@@ -126,7 +174,7 @@ def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozens
             raise ValueError(f"unknown setting(s) {sorted(unknown)} of {cls.__name__}")
         den = _check_denoiser_settings(s)
         own = {k: v for k, v in s.items() if k not in DENOISER_SETTINGS}
-        sampler = cls(functools.partial(make_denoiser, settings=den), **own)
+        sampler = check_sampler(cls(functools.partial(make_denoiser, settings=den), **own))
         return _Entry(sampler, {**own, **den})
 
     return SamplerKind(cls.__name__, build=build, settings_of=lambda e: dict(e.settings),
@@ -142,13 +190,16 @@ def _langevin_kind(cls) -> SamplerKind:
         return e.sampler.sample(model, run["n_samples"], seed=seed, n_chains=run.get("n_chains", run["n_samples"]),
                                 init=run.get("init", "random"))
 
-    return SamplerKind(cls.__name__, build=lambda s: _Entry(cls(**s), dict(s)), settings_of=lambda e: dict(e.settings),
+    return SamplerKind(cls.__name__, build=lambda s: _Entry(check_sampler(cls(**s)), dict(s)),
+                       settings_of=lambda e: dict(e.settings),
                        setting_names=names, run=run,
                        run_params={"n_chains": Param(int, OPTIONAL, minimum=1),
                                    "init": Param(str, OPTIONAL, choices=("random", "planted"))},
                        provides=frozenset({"acceptance"}), requires=frozenset({"continuous"}))
 
 
+for _cls in (Metropolis, HeatBath, ParallelTempering):
+    register_sampler(_mcmc_kind(_cls))
 register_sampler(_driver_kind(StochasticLocalization, ("schedule", "T", "n_steps", "rounding", "batch_size")))
 register_sampler(_driver_kind(StochasticInterpolant, ("interpolant", "method", "integrator", "n_steps", "T",
                                                       "diffusion", "rounding", "batch_size")))

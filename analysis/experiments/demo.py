@@ -1,10 +1,10 @@
-r"""The quickstart job: the bundled sweep ``analysis/specs/demo.toml``, end to end, checked against Onsager.
+r"""The quickstart job: the bundled sweep ``analysis/experiments/specs/demo.toml``, end to end, checked against Onsager.
 
 The spec sweeps the 2D Ising ferromagnet (L x L torus, J = 1) over 7 temperatures around
 T_c = 2/ln(1+sqrt 2) ≈ 2.269 with Metropolis and heat bath, 3 independent runs (seeds) per point, 8 chains
 each started ordered.  The job runs it like ``spinglass sweep`` does (local processes, resumable), writes
 
-* ``<out>/results.parquet/`` — the tidy dataset, one row per task x metric (see :mod:`analysis.results`);
+* ``<out>/results.parquet/`` — the tidy dataset, one row per task x metric (see :mod:`analysis.experiments.results`);
 * ``<out>/ising2d.png`` — traced energy per spin and mean |m| against T, mean over seeds ± one standard
   error, beside Onsager's exact infinite-volume energy and Yang's spontaneous magnetisation;
 * ``<out>/efficiency.png`` — effective sample size of the energy against sampling wall time, per sampler,
@@ -34,8 +34,8 @@ SAMPLES_PER_CHAIN = 100
 
 
 def demo_spec_text() -> str:
-    """The bundled demo spec (package data ``analysis/specs/demo.toml``)."""
-    return resources.files("analysis").joinpath("specs", "demo.toml").read_text()
+    """The bundled demo spec (package data ``analysis/experiments/specs/demo.toml``)."""
+    return resources.files("analysis.experiments").joinpath("specs", "demo.toml").read_text()
 
 
 def demo_spec(out_dir: str | Path = "demo_output", L: int | None = None, sweeps: int | None = None,

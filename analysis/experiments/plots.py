@@ -1,4 +1,4 @@
-r"""Figures from the tidy results table (:func:`analysis.results.load`).
+r"""Figures from the tidy results table (:func:`analysis.experiments.results.load`).
 
 Figures are plain ``matplotlib.figure.Figure`` objects, made without pyplot: no global state, no backend
 switch (a notebook keeps its inline backend), and ``savefig`` renders PNGs with the Agg renderer on any
@@ -30,7 +30,7 @@ _MARKERS = "osD^v<>pXh"
 
 def _check_columns(df: pd.DataFrame, x: str | None, metrics: Sequence[str]) -> None:
     if not isinstance(df, pd.DataFrame) or "metric" not in df.columns or "value" not in df.columns:
-        raise TypeError("df must be the tidy results table (analysis.results.load)")
+        raise TypeError("df must be the tidy results table (analysis.experiments.results.load)")
     if x is not None and x not in df.columns:
         params = [c for c in parameter_columns(df) if not c.startswith("sampler") and c not in ("family", "seed")]
         raise ValueError(f"x: {x!r} is not a column of the results (parameters: {', '.join(params)})")

@@ -1,6 +1,6 @@
 r"""Planted k-NAE-SAT along the generative denoising paths: coexistence planes and generative thresholds.
 
-Population dynamics of ``analysis.population_dynamics`` with side information on every variable
+Population dynamics of ``analysis.theory.population_dynamics`` with side information on every variable
 (PHYSICS.md §2, §4; Ghio, Dandi, Krzakala & Zdeborová, PNAS 121 (2024), arXiv:2308.14085):
 
 * ``path="gaussian"`` (diffusion = stochastic localisation, and flows, which visit the same denoising
@@ -25,7 +25,7 @@ m_inf - m_unf > ``overlap_gap`` two branches coexist.  At fixed alpha:
   the difference does not change sign between grid values inside the window, e.g. for alpha > alpha_c
   where the informed branch dominates already at u = 0, or when the crossing lies between the window's
   last grid value and sp2, unresolved by the grid).  The Bethe free entropy with side information is described in
-  ``analysis.population_dynamics`` ("Side information") and checked there against BP on large graphs.
+  ``analysis.theory.population_dynamics`` ("Side information") and checked there against BP on large graphs.
 
 Each edge is the midpoint between the last grid value on one side and the first on the other, so its
 resolution is half the grid spacing.  The three lines meet at the tricritical point; its density

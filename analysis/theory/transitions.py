@@ -1,7 +1,7 @@
 r"""Phase transitions along denoising paths: all fixed-point branches, spinodals, first-order points.
 
 The lens of Ghio, Dandi, Krzakala, Zdeborová (PNAS 2024), PHYSICS.md §4.  For a ``StateEvolution`` and a
-``Path`` (``analysis.state_evolution``), the fixed points form the explicit curve xi -> (m(xi), u(xi));
+``Path`` (``analysis.theory.state_evolution``), the fixed points form the explicit curve xi -> (m(xi), u(xi));
 it is cut at the interior extrema of u(xi) into monotone *pieces*: stable where du/dxi > 0, unstable
 where du/dxi < 0.  Then, at every path parameter u,
 
@@ -287,7 +287,7 @@ def analyze_path(se: StateEvolution, path: Path | str, u_range: tuple[float, flo
         what phase-diagram grids use for their verdicts; spinodals are always refined.
     """
     if not isinstance(se, StateEvolution):
-        raise TypeError(f"se must be an analysis.state_evolution.StateEvolution, got {type(se).__name__}")
+        raise TypeError(f"se must be an analysis.theory.state_evolution.StateEvolution, got {type(se).__name__}")
     path = as_path(path)
     n_points = check_int("n_points", n_points, minimum=2)
     if u_range is not None:

@@ -8,44 +8,35 @@ all derived from the spec: the model instance is built with the instance seed, a
 with ``sampler_seed`` = a 60-bit integer from the SHA-256 of the same dict without the label (so the
 seed does not depend on how a sampler is displayed).
 
-Execution backends (one code path for the results):
+Execution: the tasks run through :mod:`analysis.experiments.execution` (the same layer as
+``spinglass reproduce``): local processes by default (``workers``, default the number of CPUs; 1 runs in
+this process), or an existing Dask cluster given ``scheduler="tcp://host:port"`` or a
+``distributed.Client``; a task that raises is a recorded failure, a dead worker process is replaced and its
+unfinished tasks retried.  Results come back to this process, which alone writes the dataset, so no shared
+filesystem is needed.  On a SLURM machine, ``dask-jobqueue`` provides such a cluster (install it
+separately)::
 
-* default: local processes, ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method
-  and ``workers`` processes (default: the number of CPUs).  Chosen over dask's local scheduler because it
-  is the standard library, starts in about a second with nothing to configure, and gives each task a
-  fresh, fork-safe process on every OS; Dask is used where it adds something: other machines.
-  ``workers=1`` runs the tasks in this process (no pool), handy for debugging and tiny sweeps.
-* ``scheduler="tcp://host:port"`` (or a ``distributed.Client``): the same tasks are submitted unchanged
-  to an existing Dask cluster through ``distributed.Client``.  The workers need this package installed
-  (same version); results come back to this process, which alone writes the dataset, so no shared
-  filesystem is needed.  On a SLURM machine, ``dask-jobqueue`` provides such a cluster (install it
-  separately)::
+    from dask_jobqueue import SLURMCluster
+    cluster = SLURMCluster(cores=8, memory="16GB", walltime="02:00:00")
+    cluster.scale(jobs=10)
+    run_sweep(load_spec("spec.toml"), scheduler=cluster.scheduler_address)
 
-      from dask_jobqueue import SLURMCluster
-      cluster = SLURMCluster(cores=8, memory="16GB", walltime="02:00:00")
-      cluster.scale(jobs=10)
-      run_sweep(load_spec("spec.toml"), scheduler=cluster.scheduler_address)
+or start ``dask scheduler`` / ``dask worker tcp://host:8786`` by hand and run
+``spinglass sweep spec.toml --scheduler tcp://host:8786``.
 
-  or start ``dask scheduler`` / ``dask worker tcp://host:8786`` by hand and run
-  ``spinglass sweep spec.toml --scheduler tcp://host:8786``.
-
-Resumability.  Before running, finished tasks are read from the dataset (:func:`analysis.results.completed`);
+Resumability.  Before running, finished tasks are read from the dataset
+(:func:`analysis.experiments.results.completed`);
 a task whose part-file holds every requested metric is skipped, so re-running a spec (after a crash, a
 SIGKILL, or with more grid points) runs only what is missing.  Each finished task is written at once with
-an atomic rename (:mod:`analysis.results`), so nothing finished is lost and no row is duplicated.
+an atomic rename (:mod:`analysis.experiments.results`), so nothing finished is lost and no row is duplicated.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing
-import os
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +44,7 @@ from typing import Any
 from spinglass import __version__
 
 from . import results
+from .execution import Job, check_workers, executor_for
 from .sweep_spec import METRICS, MODELS, SAMPLERS, MetricInput, SweepSpec
 
 
@@ -88,7 +80,7 @@ class Task:
         return int(_digest(params)[:15], 16)
 
     def columns(self) -> dict:
-        """The task's identifying columns of the tidy table (see :mod:`analysis.results`)."""
+        """The task's identifying columns of the tidy table (see :mod:`analysis.experiments.results`)."""
         cols: dict[str, Any] = {"task_id": self.task_id, "family": self.family}
         cols.update(self.model)
         cols.update({"seed": self.seed, "sampler": self.sampler, "sampler_name": self.sampler_name})
@@ -178,9 +170,8 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
     writes nothing, so the next run retries it; the other tasks go on.
     """
     if not isinstance(spec, SweepSpec):
-        raise TypeError(f"spec must be a SweepSpec (analysis.sweep_spec.load_spec), got {type(spec).__name__}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers: must be an integer >= 1, got {workers!r}")
+        raise TypeError(f"spec must be a SweepSpec (analysis.experiments.load_spec), got {type(spec).__name__}")
+    check_workers(workers)
     root = Path(spec.output if output is None else output)
     if root.exists() and not root.is_dir():
         raise ValueError(f"output: must be a directory for the part-files, got the file {str(root)!r}")
@@ -190,17 +181,14 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
     done = results.completed(root)
     todo = [t for t in tasks if not set(t.metrics) <= done.get(t.task_id, frozenset())]
     summary = SweepSummary(spec.name, root, len(tasks), len(tasks) - len(todo))
-    if scheduler is not None:
-        backend = _dask_backend(scheduler)
-    else:
-        n = min(workers or os.cpu_count() or 1, max(len(todo), 1))
-        backend = _local_backend(n)
+    backend = executor_for(len(todo), workers=workers, scheduler=scheduler)
     summary.backend = backend.description if todo else "nothing to run"
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=spec.name, unit="task", disable=not progress or not todo, file=sys.stderr)
     try:
-        for task, rows, error in backend.run(todo):
+        for job, rows, error in backend.run([Job(t.task_id, execute_task, (t,)) for t in todo]):
+            task = job.args[0]
             if error is None:
                 results.write_part(root, task.task_id, rows)
                 summary.rows_written += len(rows)
@@ -213,115 +201,3 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
         bar.close()
         summary.elapsed = time.perf_counter() - t0
     return summary
-
-
-# -- backends ---------------------------------------------------------------------------------------------
-
-
-Outcome = tuple[Task, list[dict] | None, BaseException | None]
-
-
-class _InProcess:
-    description = "1 process (in-process)"
-
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
-        for task in tasks:
-            try:
-                rows = execute_task(task)
-            except Exception as exc:  # a failed task is reported, the sweep goes on
-                yield task, None, exc
-            else:
-                yield task, rows, None
-
-
-class _ProcessPool:
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.description = f"{workers} local processes"
-
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
-        if not tasks:
-            return
-        ctx = multiprocessing.get_context("spawn")
-        pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_watch_parent,
-                                      initargs=(os.getpid(),))
-        try:
-            futures = {pool.submit(execute_task, t): t for t in tasks}
-            for fut in cf.as_completed(futures):
-                task = futures.pop(fut)
-                exc = fut.exception()
-                yield (task, None, exc) if exc is not None else (task, fut.result(), None)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
-    """Worker initializer: exit when the sweep process is gone (e.g. SIGKILLed), instead of idling forever.
-
-    A killed parent cannot shut its pool down, and idle workers wait on a queue whose other ends their
-    siblings keep open; a daemon thread polling ``os.getppid()`` ends such orphans within ``interval``.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="spinglass-parent-watch", daemon=True).start()
-
-
-def _local_backend(workers: int):
-    return _InProcess() if workers == 1 else _ProcessPool(workers)
-
-
-class _Dask:
-    def __init__(self, scheduler: Any):
-        self.scheduler = scheduler
-        address = getattr(scheduler, "scheduler", None)
-        address = getattr(address, "address", None) if address is not None else scheduler
-        self.description = f"Dask cluster at {address}"
-
-    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
-        from distributed import Client, as_completed
-
-        own = not isinstance(self.scheduler, Client)
-        if own:
-            try:
-                client = Client(self.scheduler, timeout=10)
-            except (OSError, TimeoutError) as exc:
-                raise ValueError(f"scheduler: cannot connect to the Dask scheduler ({exc}), "
-                                 f"got {self.scheduler!r}") from None
-        else:
-            client = self.scheduler
-        try:
-            if not tasks:
-                return
-            futures = client.map(execute_task, list(tasks), pure=False)
-            by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
-            for fut in as_completed(futures):
-                task = by_key.pop(fut.key)
-                try:
-                    rows = fut.result()
-                except Exception as exc:
-                    yield task, None, exc
-                else:
-                    yield task, rows, None
-                fut.release()
-        finally:
-            if own:
-                client.close()
-
-
-def _dask_backend(scheduler: Any) -> _Dask:
-    if isinstance(scheduler, str):
-        if "://" not in scheduler:
-            raise ValueError(f"scheduler: must be an address like tcp://host:8786, got {scheduler!r}")
-        return _Dask(scheduler)
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - distributed is a dependency
-        raise ValueError("scheduler: the 'distributed' package is needed for a Dask cluster") from None
-    if not isinstance(scheduler, Client):
-        raise TypeError(f"scheduler must be an address string or a distributed.Client, got {type(scheduler).__name__}")
-    return _Dask(scheduler)
-
