@@ -72,6 +72,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", metavar="ADDR", default=None,
                    help="address of an existing Dask scheduler, e.g. tcp://host:8786 (default: local processes)")
     p.add_argument("--out", default=None, help="dataset directory (default: the spec's output)")
+    p.add_argument("--append", action="store_true",
+                   help="allow writing into a dataset that holds another sweep (another name or model family)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_sweep)
 
@@ -84,7 +86,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.workers is not None and args.scheduler is not None:
         raise ValueError("--workers: not used with --scheduler (the cluster has its own workers)")
     summary = run_sweep(spec, workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress,
-                        output=args.out)
+                        output=args.out, append=args.append)
     print(summary)
     return 0 if summary.ok else 1
 
@@ -127,6 +129,8 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="instance seed (default 0)")
     p.add_argument("--metrics", default="all", help="comma-separated metrics, or 'all' (default: all that apply)")
     p.add_argument("--out", default=None, help="also store the rows in this dataset directory")
+    p.add_argument("--append", action="store_true",
+                   help="allow --out to be a dataset that holds another sweep (another name or model family)")
     p.set_defaults(func=_sample)
 
 
@@ -141,6 +145,8 @@ def _sample(args: argparse.Namespace) -> int:
             "samplers": [sampler], "metrics": metrics}
     spec = parse_spec(data, source="sample")
     (task,) = expand(spec)
+    if args.out:
+        results.claim(results.check_writable(args.out), spec.name, spec.family, append=args.append)
     rows = execute_task(task)
     params = ", ".join(f"{k}={v}" for k, v in task.model.items())
     settings = ", ".join(f"{k}={v}" for k, v in {**task.settings, **task.run}.items())
@@ -151,7 +157,7 @@ def _sample(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"  {r['metric']:<{width}}  {r['value']:.6g}")
     if args.out:
-        path = results.write_part(args.out, task.task_id, rows)
+        path = results.merge_part(args.out, task.task_id, rows)
         print(f"wrote {path}")
     return 0
 

@@ -18,10 +18,20 @@ partial part-file visible; the temporary leftovers start with ``.`` so that read
 :func:`load`) ignore them, and :func:`clean_temporary` removes those whose writer is gone.  Because a
 task's file name is its id, re-running a task replaces its file instead of adding rows: a row is never
 duplicated.
+
+Nothing finished is lost.  A task re-run for metrics its part-file lacks (the spec's ``metrics`` grew)
+computes only those, and :func:`merge_part` writes the old rows together with the new ones (a metric
+computed again replaces its old row, every other old row is kept).  A part-file that cannot be read is
+moved aside to ``part-<task_id>.parquet.unreadable-<n>`` (never deleted) before its task writes again.
+
+Ownership.  The directory records the sweeps it holds in ``_sweep.json`` (names and model families;
+readers ignore files starting with ``_``).  :func:`claim` refuses to write a different sweep into it (a
+one-line ``ValueError``) unless asked to append, so that rows of unrelated sweeps are never mixed silently.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -42,6 +52,8 @@ TIME_COLUMNS = ("wall_time", "task_time")
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
 _TMP_SUFFIX = ".tmp"
+#: The file in a results directory that records the sweeps it holds.
+MANIFEST = "_sweep.json"
 
 
 def part_path(root: str | Path, task_id: str) -> Path:
@@ -67,7 +79,44 @@ def write_part(root: str | Path, task_id: str, rows: Sequence[dict]) -> Path:
         raise ValueError(f"rows: a task writes at least one row, got none for task {task_id!r}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if v is not None} for r in rows])
+    return _write_table(root, task_id, pa.Table.from_pylist([{k: v for k, v in r.items() if v is not None}
+                                                             for r in rows]))
+
+
+def merge_part(root: str | Path, task_id: str, rows: Sequence[dict]) -> Path:
+    """Add ``rows`` to the part-file of ``task_id``, keeping every old row whose metric they do not hold.
+
+    Without a readable part-file this is :func:`write_part` (an unreadable one is first moved aside, see the
+    module docstring).  The merged file replaces the old one atomically, so a crash leaves either.
+    """
+    if not rows:
+        raise ValueError(f"rows: a task writes at least one row, got none for task {task_id!r}")
+    root = Path(root)
+    final = part_path(root, task_id)
+    if not final.exists():
+        return write_part(root, task_id, rows)
+    try:
+        old = pq.read_table(final)
+    except (OSError, pa.ArrowException):
+        set_aside(final)
+        return write_part(root, task_id, rows)
+    new = pa.Table.from_pylist([{k: v for k, v in r.items() if v is not None} for r in rows])
+    fresh = set(new.column("metric").to_pylist())
+    keep = old.filter(pa.array([m not in fresh for m in old.column("metric").to_pylist()], type=pa.bool_()))
+    merged = pa.concat_tables([keep, new], promote_options="permissive") if keep.num_rows else new
+    return _write_table(root, task_id, merged)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename an unreadable part-file to ``<name>.unreadable-<k>`` (first free k) and return the new path."""
+    k = 0
+    while (target := path.with_name(f"{path.name}.unreadable-{k}")).exists():
+        k += 1
+    os.replace(path, target)
+    return target
+
+
+def _write_table(root: Path, task_id: str, table: pa.Table) -> Path:
     final = part_path(root, task_id)
     tmp = root / f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}"
     try:
@@ -112,16 +161,77 @@ def clean_temporary(root: str | Path) -> int:
 
 
 def completed(root: str | Path) -> dict[str, frozenset[str]]:
-    """Finished tasks under ``root``: task id -> the metrics its part-file holds."""
+    """Finished tasks under ``root``: task id -> the metrics its part-file holds.
+
+    An unreadable part-file counts as not finished (its task runs again; :func:`merge_part` moves the file
+    aside first)."""
     done = {}
     for p in part_files(root):
         task_id = p.name[len(PART_PREFIX):-len(PART_SUFFIX)]
         try:
             metrics = pq.read_table(p, columns=["metric"]).column("metric").to_pylist()
         except (OSError, pa.ArrowException):
-            continue  # unreadable: treated as not finished, so the task runs again and replaces it
+            continue
         done[task_id] = frozenset(metrics)
     return done
+
+
+def check_writable(root: str | Path) -> Path:
+    """Create ``root`` if needed and prove it writable with a probe file; ``ValueError`` naming the output."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"output: must be a directory for the part-files, got the file {str(root)!r}")
+    probe = root / f".write-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"output: cannot write results to {str(root)!r} ({exc.strerror or exc})") from None
+    return root
+
+
+def sweeps_in(root: str | Path) -> list[dict]:
+    """The sweeps recorded in ``root``'s manifest (``[]`` when there is none)."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        return []
+    try:
+        return list(json.loads(path.read_text())["sweeps"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"output: the manifest {str(path)!r} is unreadable ({exc}); move it away to reuse "
+                         "this directory") from None
+
+
+def claim(root: str | Path, name: str, family: str, *, append: bool = False, version: str = "") -> None:
+    """Record that sweep ``name`` (model family ``family``) writes into ``root``, or refuse.
+
+    A directory that holds another sweep (another name or family) is refused with a one-line ``ValueError``
+    unless ``append`` is True; then the sweep is added to the manifest.  A directory written before
+    manifests existed is adopted when its rows are of the same family.
+    """
+    root = Path(root)
+    recorded = sweeps_in(root)
+    if not recorded:
+        files = part_files(root)
+        if files:
+            try:
+                families = set(pq.read_table(files[0], columns=["family"]).column("family").to_pylist())
+            except (OSError, pa.ArrowException, KeyError):
+                families = set()
+            recorded = [{"name": None, "family": f} for f in sorted(families)]
+    mine = {"name": name, "family": family}
+    if any(r.get("name") == name and r.get("family") == family for r in recorded):
+        return
+    others = [r for r in recorded if r.get("family") != family or r.get("name") not in (None, name)]
+    if others and not append:
+        held = ", ".join(f"{r.get('name') or '(unnamed)'} ({r.get('family')})" for r in others)
+        raise ValueError(f"output: {str(root)!r} holds the results of another sweep: {held}; this is {name} "
+                         f"({family}). Choose another output, or append to it (--append / append=True)")
+    entries = [r for r in recorded if r.get("name") is not None] + [{**mine, "version": version}]
+    tmp = root / f".{MANIFEST}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}"
+    tmp.write_text(json.dumps({"sweeps": entries}, indent=1))
+    os.replace(tmp, root / MANIFEST)
 
 
 def _column_order(names: Iterable[str]) -> list[str]:
@@ -148,12 +258,20 @@ def load(path: str | Path) -> pd.DataFrame:
         files = part_files(path)
         if not files:
             raise ValueError(f"path: no results (no {PART_PREFIX}*{PART_SUFFIX} files) in {str(path)!r}")
-        schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+        schema = pa.unify_schemas([_schema(f) for f in files], promote_options="permissive")
         table = ds.dataset([str(f) for f in files], schema=schema, format="parquet").to_table()
     df = table.to_pandas()
     df = df[_column_order(df.columns)]
     sort = [c for c in ("task_id", "metric") if c in df.columns]
     return df.sort_values(sort, kind="stable").reset_index(drop=True) if sort else df
+
+
+def _schema(path: Path) -> pa.Schema:
+    try:
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(f"path: the part-file {str(path)!r} is unreadable ({exc}); move it away (its task runs "
+                         "again on the next sweep)") from None
 
 
 def parameter_columns(df: pd.DataFrame) -> list[str]:

@@ -33,6 +33,7 @@ an atomic rename (:mod:`analysis.experiments.results`), so nothing finished is l
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -155,7 +156,7 @@ class SweepSummary:
 
 
 def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = None, progress: bool = True,
-              output: str | Path | None = None) -> SweepSummary:
+              output: str | Path | None = None, append: bool = False) -> SweepSummary:
     """Run every unfinished task of ``spec`` and append its rows to the dataset; return a summary.
 
     Parameters
@@ -164,22 +165,30 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
         in this process.  Not used with ``scheduler``.
     scheduler : address of an existing Dask scheduler (``"tcp://host:port"``) or a ``distributed.Client``.
     progress : show a tqdm progress bar over tasks (on stderr).
-    output : dataset directory (default: ``spec.output``).
+    output : dataset directory (default: ``spec.output``); checked writable before anything runs.
+    append : allow writing into a directory that holds another sweep's results (another name or model
+        family); without it that is a ``ValueError`` (``analysis.experiments.results.claim``).
 
     A task that raises is recorded in ``SweepSummary.failures`` (its id and the error, one line) and
-    writes nothing, so the next run retries it; the other tasks go on.
+    writes nothing, so the next run retries it; the other tasks go on.  A finished task whose part-file
+    lacks some of the requested metrics runs again for those only, and its old rows are kept
+    (``results.merge_part``): nothing finished is lost or overwritten.
     """
     if not isinstance(spec, SweepSpec):
         raise TypeError(f"spec must be a SweepSpec (analysis.experiments.load_spec), got {type(spec).__name__}")
     check_workers(workers)
-    root = Path(spec.output if output is None else output)
-    if root.exists() and not root.is_dir():
-        raise ValueError(f"output: must be a directory for the part-files, got the file {str(root)!r}")
+    root = results.check_writable(Path(spec.output if output is None else output))
+    results.claim(root, spec.name, spec.family, append=append, version=__version__)
     t0 = time.perf_counter()
     tasks = expand(spec)
     results.clean_temporary(root)
     done = results.completed(root)
-    todo = [t for t in tasks if not set(t.metrics) <= done.get(t.task_id, frozenset())]
+    todo = []
+    for t in tasks:
+        have = done.get(t.task_id, frozenset())
+        missing = tuple(m for m in t.metrics if m not in have)
+        if missing:
+            todo.append(dataclasses.replace(t, metrics=missing) if have else t)
     summary = SweepSummary(spec.name, root, len(tasks), len(tasks) - len(todo))
     backend = executor_for(len(todo), workers=workers, scheduler=scheduler)
     summary.backend = backend.description if todo else "nothing to run"
@@ -190,7 +199,7 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
         for job, rows, error in backend.run([Job(t.task_id, execute_task, (t,)) for t in todo]):
             task = job.args[0]
             if error is None:
-                results.write_part(root, task.task_id, rows)
+                results.merge_part(root, task.task_id, rows)
                 summary.rows_written += len(rows)
                 summary.n_run += 1
             else:

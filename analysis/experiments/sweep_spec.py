@@ -7,6 +7,7 @@ one independent task that records a list of metrics.  Its specification is a TOM
     output = "results/ising2d.parquet"     # optional; default results/<name>.parquet (relative to the cwd)
     seeds = [0, 1, 2]                      # instance seeds: a list of ints >= 0, or {start, stop, num}
     metrics = ["energy", "abs_magnetization", "tau_int_energy", "wall_time"]   # or "all": per sampler, what applies
+    max_tasks = 100000                     # optional; the default limit (checked before anything runs)
 
     [model]                                # the family and its fixed parameters
     family = "EdwardsAnderson"
@@ -359,7 +360,10 @@ class SweepSpec:
         return math.prod(len(v) for v in self.grid.values()) * per_point
 
 
-_TOP_KEYS = ("name", "description", "output", "seeds", "metrics", "model", "grid", "samplers")
+_TOP_KEYS = ("name", "description", "output", "seeds", "metrics", "model", "grid", "samplers", "max_tasks")
+#: Default limit on a sweep's number of tasks (model grid x seeds x sampler variants), checked before
+#: anything is expanded or run; a spec raises it with ``max_tasks = ...``.
+MAX_TASKS = 100_000
 
 
 def load_spec(path: str | Path) -> SweepSpec:
@@ -401,10 +405,13 @@ def _parse(data: Mapping[str, Any], default_name: str, source: str) -> SweepSpec
     output = Path(Param(str).check("output", data.get("output", f"results/{name}.parquet")))
     if not str(output).strip():
         raise SpecError("output: must be a path, got string ''")
-    family, fixed, grid = _parse_model(data)
-    seeds = _parse_seeds(data.get("seeds", [0]))
+    max_tasks = Param(int, MAX_TASKS, minimum=1).check("max_tasks", data.get("max_tasks", MAX_TASKS))
+    family, fixed, grid = _parse_model(data, max_tasks)
+    seeds = expand_values("seeds", data.get("seeds", [0]), Param(int, minimum=0), max_values=max_tasks)
     metrics = _parse_metric_names(data.get("metrics", REQUIRED))
     samplers = _parse_samplers(data.get("samplers", REQUIRED))
+    variants = sum(len(s.variants) for s in samplers)
+    _check_task_count(grid, math.prod(len(v) for v in grid.values()) * len(seeds) * variants, max_tasks)
     points = list(_points(MODELS[family], fixed, grid))
     metrics, samplers = _check_requirements(family, points, samplers, metrics)
     return SweepSpec(name=name, family=family, fixed=fixed, grid=grid, seeds=seeds, samplers=samplers,
@@ -424,7 +431,7 @@ def _table(key: str, value: Any) -> Mapping:
     return value
 
 
-def _parse_model(data: Mapping) -> tuple[str, dict, dict[str, tuple]]:
+def _parse_model(data: Mapping, max_tasks: int) -> tuple[str, dict, dict[str, tuple]]:
     if "model" not in data:
         raise SpecError("model: missing table [model] with at least 'family', got nothing")
     model = _table("model", data["model"])
@@ -451,7 +458,8 @@ def _parse_model(data: Mapping) -> tuple[str, dict, dict[str, tuple]]:
                             f"{', '.join(family.params)}), got {show_value(value)}")
         if key in fixed:
             raise SpecError(f"grid.{key}: also fixed in [model] (give it in one place), got {show_value(value)}")
-        grid[key] = expand_values(f"grid.{key}", value, family.params[key])
+        grid[key] = expand_values(f"grid.{key}", value, family.params[key], max_values=max_tasks)
+    _check_task_count(grid, math.prod(len(v) for v in grid.values()), max_tasks)
     given = set(fixed) | set(grid)
     for a, b in family.alternatives:
         if a in given and b in given:
@@ -492,7 +500,17 @@ def _resolve_model(family: ModelFamily, given: dict) -> dict:
     return out
 
 
-def expand_values(key: str, value: Any, param: Param) -> tuple:
+def _check_task_count(grid: dict[str, tuple], count: int, max_tasks: int) -> None:
+    """``SpecError`` naming the largest grid key when the sweep would have more than ``max_tasks`` tasks."""
+    if count > max_tasks:
+        key = max(grid, key=lambda k: len(grid[k])) if grid else None
+        where = f"grid.{key}" if key else "seeds"
+        size = f" ({len(grid[key])} values)" if key else ""
+        raise SpecError(f"{where}: the sweep would run {count} tasks{size}, more than max_tasks = {max_tasks} "
+                        f"(set max_tasks in the spec to allow more), got {count} tasks")
+
+
+def expand_values(key: str, value: Any, param: Param, *, max_values: int | None = None) -> tuple:
     """A grid entry as a tuple of checked values: a non-empty list, or a range table.
 
     Range table: ``{start, stop, num}`` -> ``numpy.linspace(start, stop, num)`` (both ends included), with
@@ -508,6 +526,9 @@ def expand_values(key: str, value: Any, param: Param) -> tuple:
         start = Param(float).check(f"{key}.start", value["start"])
         stop = Param(float).check(f"{key}.stop", value["stop"])
         num = Param(int, minimum=1).check(f"{key}.num", value["num"])
+        if max_values is not None and num > max_values:
+            raise SpecError(f"{key}.num: more values than max_tasks = {max_values} tasks (set max_tasks in the "
+                            f"spec to allow more), got {num}")
         scale = Param(str, choices=("linear", "log")).check(f"{key}.scale", value.get("scale", "linear"))
         if scale == "log":
             if start <= 0 or stop <= 0:
@@ -532,10 +553,6 @@ def expand_values(key: str, value: Any, param: Param) -> tuple:
         dup = next(v for v in checked if checked.count(v) > 1)
         raise SpecError(f"{key}: duplicated grid value, got {show_value(dup)}")
     return checked
-
-
-def _parse_seeds(value: Any) -> tuple[int, ...]:
-    return expand_values("seeds", value, Param(int, minimum=0))
 
 
 def _parse_metric_names(value: Any) -> tuple[str, ...]:
