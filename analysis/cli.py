@@ -111,16 +111,17 @@ def _assignment(text: str) -> tuple[str, object]:
 
 @command
 def _add_sample(sub: argparse._SubParsersAction) -> None:
-    from analysis.experiments.sweep_spec import MODELS, SAMPLERS
-
+    # the model and sampler names live in the sweep registries, whose import pulls in the numeric stack:
+    # --list prints them, so that --help and argument errors stay fast
     p = sub.add_parser("sample", help="one-off run of a sampler on a model instance; prints its metrics",
                        description="Build MODEL with -p parameters and instance --seed, run SAMPLER with -s "
                                    "settings, and print the metrics.  Parameters and settings are those of a sweep "
-                                   f"spec.  Models: {', '.join(MODELS)}.  Samplers: {', '.join(SAMPLERS)}.",
+                                   "spec.  --list prints the model families and samplers.",
                        epilog="example: spinglass sample EdwardsAnderson Metropolis -p L=16 -p couplings=ferro "
                               "-p T=2.5 -s sweeps=2000 -s n_samples=8")
-    p.add_argument("model", metavar="MODEL", help="model family")
-    p.add_argument("sampler", metavar="SAMPLER", help="sampler name")
+    p.add_argument("model", metavar="MODEL", nargs="?", help="model family (--list shows them)")
+    p.add_argument("sampler", metavar="SAMPLER", nargs="?", help="sampler name (--list shows them)")
+    p.add_argument("--list", action="store_true", help="print the model families and samplers, and exit")
     p.add_argument("-p", "--param", action="append", type=_assignment, default=[], metavar="KEY=VALUE",
                    help="model parameter (repeatable)")
     p.add_argument("-s", "--set", action="append", type=_assignment, default=[], metavar="KEY=VALUE",
@@ -137,7 +138,13 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
 def _sample(args: argparse.Namespace) -> int:
     from analysis.experiments import results
     from analysis.experiments.sweep import execute_task, expand
-    from analysis.experiments.sweep_spec import parse_spec
+    from analysis.experiments.sweep_spec import MODELS, SAMPLERS, parse_spec
+
+    if args.list:
+        print(f"models: {', '.join(MODELS)}\nsamplers: {', '.join(SAMPLERS)}")
+        return 0
+    if args.model is None or args.sampler is None:
+        raise ValueError("sample: give MODEL and SAMPLER (spinglass sample --list shows them)")
 
     sampler = {"name": args.sampler, "n_samples": args.n_samples, **dict(args.set)}
     metrics = "all" if args.metrics == "all" else [m.strip() for m in args.metrics.split(",") if m.strip()]

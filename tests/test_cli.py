@@ -125,3 +125,24 @@ def test_sample_prints_metrics(tmp_path, capsys):
     assert set(df["seed"]) == {2} and set(df["lam"]) == {3.0}
     assert main(["sample", "SpikedWigner", "HeatBath", "-p", "n=40"]) == 2
     assert "model.lam: missing" in capsys.readouterr().err
+
+
+HEAVY = ("numpy", "numba", "scipy", "torch", "pandas", "matplotlib")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["sweep", "--help"], ["sample", "--help"], ["reproduce", "--help"],
+                                  ["plot", "--help"], ["nonsense"], ["sweep"], ["sample", "SK", "Metropolis", "-x"]])
+def test_help_and_argument_errors_import_no_numeric_stack(argv):
+    """``spinglass --help`` and argparse errors must be instant: the numeric stack is imported only to run."""
+    code = ("import sys\nfrom analysis.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY:' + ','.join(m for m in %r if m in sys.modules))" % (argv, HEAVY))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:", out.stdout[-300:]
+
+
+def test_sample_list_and_missing_arguments(capsys):
+    assert main(["sample", "--list"]) == 0
+    text = capsys.readouterr().out
+    assert "models: CurieWeiss" in text and "Metropolis" in text
+    assert main(["sample", "SK"]) == 2
+    assert "give MODEL and SAMPLER" in capsys.readouterr().err
