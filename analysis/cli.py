@@ -341,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, OSError) as exc:
         print(f"spinglass: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except MemoryError as exc:
+        detail = f" ({' '.join(str(exc).split())})" if str(exc) else ""
+        print(f"spinglass: error: out of memory{detail}: choose a smaller size (n, L, ...) or fewer samples / "
+              "chains", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("spinglass: interrupted (finished tasks are saved; run again to resume)", file=sys.stderr)
         return 130

@@ -72,7 +72,7 @@ class StochasticInterpolant(GenerativeDriver):
             raise ValueError("give exactly one of denoiser and velocity")
         if velocity is not None and not callable(velocity):
             raise TypeError(f"velocity must be a callable b(u, tau), got {type(velocity).__name__}")
-        self._init_common(denoiser, trajectory, batch_size)
+        self._init_common(denoiser, trajectory, batch_size, denoiser_optional=True)
         self.velocity = velocity
         self.interpolant = make_interpolant(interpolant)
         if method not in METHODS:

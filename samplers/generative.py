@@ -271,7 +271,10 @@ class GenerativeDriver:
     resumable = False
     denoiser = None
 
-    def _init_common(self, denoiser, trajectory: bool, batch_size: int | None) -> None:
+    def _init_common(self, denoiser, trajectory: bool, batch_size: int | None, *,
+                     denoiser_optional: bool = False) -> None:
+        if denoiser is None and not denoiser_optional:
+            raise TypeError(f"denoiser: {self.name} needs a Denoiser or a callable model -> Denoiser, got None")
         if denoiser is not None:
             check_denoiser_spec(denoiser)
         self.denoiser = denoiser

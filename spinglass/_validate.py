@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -83,3 +84,33 @@ def readonly(array: np.ndarray) -> np.ndarray:
     """Return ``array`` with its write flag cleared (models are immutable)."""
     array.flags.writeable = False
     return array
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _bytes_text(b: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if b < 1000 or unit == "PB":
+            return f"{b:.3g} {unit}"
+        b /= 1000
+    return f"{b:.3g} PB"  # pragma: no cover
+
+
+def check_dense_fits(family: str, n: int, arrays: float, memory: int | None = None) -> None:
+    """``ValueError`` naming n and the bytes needed when building ``family``'s dense n x n float64 couplings
+    (``arrays`` such matrices alive at the peak of its constructor) would not fit in ``memory`` bytes
+    (default: this machine's physical memory), before anything is allocated."""
+    need = arrays * 8.0 * n * n
+    memory = physical_memory() if memory is None else memory
+    if memory is not None and need > memory:
+        n_max = int(math.sqrt(memory / (8.0 * arrays)))
+        raise ValueError(f"n = {n} is too large for {family}: building its dense n x n couplings needs about "
+                         f"{_bytes_text(need)} ({arrays:g} float64 n x n arrays at the peak), more than this "
+                         f"machine's {_bytes_text(memory)} of memory; use n <= {n_max}")
+

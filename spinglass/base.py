@@ -142,7 +142,11 @@ class Model(ABC):
         if x.ndim == 0 or x.shape[-1] != self.n:
             raise ValueError(f"x must have last axis of length n = {self.n}, got shape {x.shape}")
         single = x.ndim == 1
-        return np.atleast_2d(x).reshape(-1, self.n).astype(float), single
+        xb = np.atleast_2d(x).reshape(-1, self.n).astype(float)
+        if not np.isfinite(xb).all():
+            bad = np.argwhere(~np.isfinite(xb))[0]
+            raise ValueError(f"x must be finite, got {xb[tuple(bad)]} at row {bad[0]}, site {bad[1]}")
+        return xb, single
 
     def energy(self, x) -> np.ndarray | float:
         """Energy E(x) of one configuration (shape (n,)) or a batch (shape (..., n))."""

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammaln, logsumexp
 
-from ._validate import SeedLike, check_int, check_real, make_rng, seed_repr
+from ._validate import SeedLike, check_dense_fits, check_int, check_real, make_rng, seed_repr
 from .base import GlobalTerm
 from .priors import Rademacher
 from .scalar import PairwiseModel
@@ -53,6 +53,10 @@ class CurieWeiss(PairwiseModel):
         return float(logsumexp(self._log_weights_of_m()[1]))
 
 
+#: n x n float64 arrays alive at the peak of ``SK.__init__`` (measured with tracemalloc).
+SK_PEAK_ARRAYS = 6
+
+
 class SK(PairwiseModel):
     """Sherrington-Kirkpatrick spin glass with J_ij = g_ij/sqrt(N), field ``h``, inverse temperature ``beta``."""
 
@@ -60,6 +64,7 @@ class SK(PairwiseModel):
         n = check_int("n", n, minimum=2)
         beta = check_real("beta", beta, minimum=0.0)
         h = check_real("h", h)
+        check_dense_fits("SK", n, SK_PEAK_ARRAYS)
         rng = make_rng(seed)
         g = np.triu(rng.standard_normal((n, n)), 1)
         J = (g + g.T) / np.sqrt(n)

@@ -43,6 +43,8 @@ class ScalarModel(Model):
         self.prior = prior
         self.alphabet = prior.values if isinstance(prior, DiscretePrior) else None
         self.beta = check_real("beta", beta, minimum=0.0)
+        if fields is not None and np.iscomplexobj(np.asarray(fields)):
+            raise TypeError("fields must be real, got complex values (their imaginary part would be dropped)")
         if fields is None:
             fields = np.zeros(self.n)
         try:
@@ -102,6 +104,8 @@ class PairwiseModel(ScalarModel):
                  global_terms=(), planted=None, description: dict | None = None, counting: bool = False):
         if couplings is None:
             raise ValueError("couplings must be given (use a sparse zero matrix for none)")
+        if np.iscomplexobj(couplings.data if sp.issparse(couplings) else np.asarray(couplings)):
+            raise TypeError("couplings must be real, got a complex matrix (its imaginary part would be dropped)")
         if not sp.issparse(couplings):
             try:
                 couplings = np.asarray(couplings, dtype=float)

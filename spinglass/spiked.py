@@ -18,13 +18,17 @@ import math
 
 import numpy as np
 
-from ._validate import SeedLike, check_int, check_real, make_rng, seed_repr
+from ._validate import SeedLike, check_dense_fits, check_int, check_real, make_rng, seed_repr
 from .base import GlobalTerm
 from .priors import Prior
 from .scalar import PairwiseModel, PSpinModel, all_subsets
 
 #: Largest number of p-subsets a dense spiked tensor may hold (memory guard: ~0.6 GB).
 MAX_TENSOR_ENTRIES = 40_000_000
+
+
+#: n x n float64 arrays alive at the peak of ``SpikedWigner.__init__`` (measured with tracemalloc).
+SPIKED_WIGNER_PEAK_ARRAYS = 9
 
 
 class SpikedWigner(PairwiseModel):
@@ -35,6 +39,7 @@ class SpikedWigner(PairwiseModel):
         lam = check_real("lam", lam, minimum=0.0)
         if not isinstance(prior, Prior):
             raise TypeError(f"prior must be a spinglass.priors.Prior, got {type(prior).__name__}")
+        check_dense_fits("SpikedWigner", n, SPIKED_WIGNER_PEAK_ARRAYS)
         rng = make_rng(seed)
         x_star = prior.sample(n, seed=rng)
         w = np.triu(rng.standard_normal((n, n)), 1)

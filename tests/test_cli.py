@@ -134,8 +134,8 @@ HEAVY = ("numpy", "numba", "scipy", "torch", "pandas", "matplotlib")
                                   ["plot", "--help"], ["nonsense"], ["sweep"], ["sample", "SK", "Metropolis", "-x"]])
 def test_help_and_argument_errors_import_no_numeric_stack(argv):
     """``spinglass --help`` and argparse errors must be instant: the numeric stack is imported only to run."""
-    code = ("import sys\nfrom analysis.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
-            "print('HEAVY:' + ','.join(m for m in %r if m in sys.modules))" % (argv, HEAVY))
+    code = (f"import sys\nfrom analysis.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "HEAVY:", out.stdout[-300:]
 

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.experiments import results
-from analysis.experiments.sweep import run_sweep
+from analysis.experiments.sweep import UndefinedMetricWarning, run_sweep
 from analysis.experiments.sweep_spec import SpecError, parse_spec_text
 
 TINY = """
@@ -142,3 +142,12 @@ def test_a_corrupt_part_file_is_named_and_kept_aside_when_its_task_reruns(tmp_pa
     assert summary.ok and summary.n_run == 1
     assert (out / f"{victim.name}.unreadable-0").read_bytes() == b"garbage, not parquet"
     assert len(results.load(out)) == 8
+
+
+def test_a_frozen_chain_records_nan_with_a_warning(tmp_path):
+    frozen = TINY.format(metrics='["energy", "tau_int_energy", "ess_energy"]').replace(
+        "T = [0.8, 1.5]", "T = [0.02]").replace("sweeps = 20", "sweeps = 20\ninit = \"ordered\"")
+    with pytest.warns(UndefinedMetricWarning, match="tau_int_energy in 2 tasks"):
+        summary = run_sweep(parse_spec_text(frozen), workers=1, progress=False, output=tmp_path / "f")
+    assert summary.undefined == {"tau_int_energy": 2, "ess_energy": 2}
+    assert "warning: NaN recorded for ess_energy in 2 tasks" in str(summary)

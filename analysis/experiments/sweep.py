@@ -38,6 +38,7 @@ import hashlib
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,9 @@ class SweepSummary:
     rows_written: int = 0
     elapsed: float = 0.0
     backend: str = ""
+    #: metric -> number of tasks run now that recorded it as NaN (e.g. tau_int / ESS / R-hat of a frozen,
+    #: constant energy trace, which has no autocorrelation)
+    undefined: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +156,10 @@ class SweepSummary:
             lines.append(f"failed task {task_id}: {message}")
         if len(self.failures) > 5:
             lines.append(f"... and {len(self.failures) - 5} more failures")
+        if self.undefined:
+            counts = ", ".join(f"{m} in {k} task{'s' if k > 1 else ''}" for m, k in sorted(self.undefined.items()))
+            lines.append(f"warning: NaN recorded for {counts} (undefined there: a constant trace, e.g. frozen chains, "
+                         "has no autocorrelation time, ESS or R-hat)")
         return "\n".join(lines)
 
 
@@ -200,6 +208,9 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
             task = job.args[0]
             if error is None:
                 results.merge_part(root, task.task_id, rows)
+                for r in rows:
+                    if r["value"] != r["value"]:
+                        summary.undefined[r["metric"]] = summary.undefined.get(r["metric"], 0) + 1
                 summary.rows_written += len(rows)
                 summary.n_run += 1
             else:
@@ -209,4 +220,10 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
     finally:
         bar.close()
         summary.elapsed = time.perf_counter() - t0
+    if summary.undefined:
+        warnings.warn(str(summary).splitlines()[-1].removeprefix("warning: "), UndefinedMetricWarning, stacklevel=2)
     return summary
+
+
+class UndefinedMetricWarning(RuntimeWarning):
+    """Some tasks recorded a metric as NaN because it is undefined for their samples (a frozen chain)."""

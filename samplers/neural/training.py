@@ -487,7 +487,13 @@ def load_checkpoint(path, module: torch.nn.Module) -> dict:
     """
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except OSError:
+        raise
+    except Exception as exc:  # unpickling / zip errors of a file that is not a torch checkpoint
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint (unreadable: "
+                         f"{type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != "spinglass-neural-checkpoint/1":
         raise ValueError(f"{path} is not a checkpoint written by save_checkpoint")
     try:
