@@ -7,6 +7,7 @@ Each notebook's first code cell reads its size parameter from the environment va
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ nbclient = pytest.importorskip("nbclient")
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SMALL_SIZE = "6"
+#: A code cell that draws: it must show at least one image when executed.  A Figure built without pyplot
+#: (the toolkit's plots) is not shown by itself: the notebook calls set_matplotlib_formats("png") once and
+#: ends such a cell with the figure.
+DRAWS = re.compile(r"plt\.(subplots|figure)\(|_figure\(|\.plot\(|\bplot_[a-z_]+\(")
 
 
 def test_there_are_notebooks():
@@ -44,3 +49,19 @@ def test_notebook_executes_at_small_size(path, tmp_path, monkeypatch):
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    blank = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and DRAWS.search(c.source)
+             and not any("image/png" in o.get("data", {}) for o in c.outputs)]
+    assert not blank, f"{path.name}: cells {blank} draw a figure but show no image"
+
+
+def test_the_image_check_catches_a_cell_whose_figure_is_never_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from matplotlib.figure import Figure\nfig = Figure()\nfig.subplots().plot([1, 2])"),
+        nbformat.v4.new_code_cell("from matplotlib_inline.backend_inline import set_matplotlib_formats\n"
+                                  "set_matplotlib_formats('png')\nfig"),
+    ])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    first, second = nb.cells
+    assert DRAWS.search(first.source) and not any("image/png" in o.get("data", {}) for o in first.outputs)
+    assert any("image/png" in o.get("data", {}) for o in second.outputs)
