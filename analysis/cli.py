@@ -236,7 +236,7 @@ def _add_phase_diagram(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("phase-diagram", help="the denoising lens: sparse-Rademacher phase diagram, p-spin thresholds",
                        description="Compute the sparse-Rademacher spiked-Wigner phase diagram in the plane "
                                    "(rho, Delta/rho^2) with the IT, algorithmic, dynamical, diffusion and "
-                                   "autoregressive curves (state evolution, PHYSICS.md section 4), and the "
+                                   "autoregressive curves (state evolution, docs/physics.md §4), and the "
                                    "thresholds of the spherical and Ising 3-spin models in temperature; write "
                                    "thresholds.csv and phase_diagram.png into --out.")
     p.add_argument("--rho", default="0.03:0.2:40", help="rho grid START:STOP:NUM (default 0.03:0.2:40)")

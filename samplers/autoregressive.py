@@ -1,4 +1,4 @@
-r"""Autoregressive sampling by decimation along the erasure path (PHYSICS.md §2).
+r"""Autoregressive sampling by decimation along the erasure path (docs/physics.md §2).
 
 The chain rule mu(x) = prod_k mu(x_{pi(k)} | x_{pi(1)}, ..., x_{pi(k-1)}) turns sampling into n draws from
 conditional marginals: with the set R_k of the first k variables of the order pi revealed,

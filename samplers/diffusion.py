@@ -1,4 +1,4 @@
-r"""Diffusion sampling by stochastic localisation over a denoiser (PHYSICS.md §2).
+r"""Diffusion sampling by stochastic localisation over a denoiser (docs/physics.md §2).
 
 The observation process y_t = t x + B_t (x ~ mu, B a standard Brownian motion in R^n, or R^{n x q} for
 one-hot Potts variables) solves
@@ -14,7 +14,7 @@ sampler integrates the SDE with Euler-Maruyama on a time grid 0 = t_0 < ... < t_
 and rounds at T: x_i is drawn from the denoiser's marginals of mu_{y_K, T} (``samplers.generative``).
 With the exact denoiser the only errors are the Euler discretisation (O(max dt) in law) and the
 rounding at finite T; with AMP / BP the denoiser follows the algorithmic branch, and the sampler is
-predicted to fail exactly where that branch leaves the Bayes-optimal one along the path (PHYSICS.md §4).
+predicted to fail exactly where that branch leaves the Bayes-optimal one along the path (docs/physics.md §4).
 """
 
 from __future__ import annotations

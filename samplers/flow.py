@@ -1,4 +1,4 @@
-r"""Flow sampling with stochastic interpolants (PHYSICS.md §2; Albergo, Boffi, Vanden-Eijnden 2023).
+r"""Flow sampling with stochastic interpolants (docs/physics.md §2; Albergo, Boffi, Vanden-Eijnden 2023).
 
 The interpolant I_tau = alpha(tau) z + beta(tau) x, z ~ N(0, I), x ~ mu (``samplers.schedules``) has the
 law of u_tau for the probability-flow ODE and for the family of SDEs

@@ -1,4 +1,4 @@
-r"""Langevin dynamics and MALA for scalar models with a continuous prior (PHYSICS.md §5).
+r"""Langevin dynamics and MALA for scalar models with a continuous prior (docs/physics.md §5).
 
 Target.  For a scalar model (``PairwiseModel`` / ``PSpinModel``: spiked Wigner, spiked tensor, ...) with a
 continuous single-site prior (``Gaussian()``), the target density with respect to Lebesgue measure on R^N is

@@ -1,4 +1,4 @@
-"""The common result record of every sampler (DESIGN.md: "Everything returns the same Samples record").
+"""The common result record of every sampler: every family returns a Samples (docs/architecture.md).
 
 ``Samples.x`` holds the samples on the model's alphabet, one row per sample.  MCMC samplers also fill
 ``chain`` (which chain each row came from), a per-chain ``trace`` of observables recorded every

@@ -1,7 +1,7 @@
 r"""Time grids of the Gaussian channel (stochastic localisation) and the interpolants of flow samplers.
 
 A generative sampler walks a denoising path; the *schedule* says where it stops along the path, the
-*integrator* how it steps and the *denoiser* what it asks (DESIGN.md: path, scheduler and solver are
+*integrator* how it steps and the *denoiser* what it asks (docs/architecture.md: path, scheduler and solver are
 three small objects).  This module holds the first kind.
 
 Time schedules (SNR t of y_t = t x + B_t, from 0 to T)
@@ -18,7 +18,7 @@ Time schedules (SNR t of y_t = t x + B_t, from 0 to T)
 All schedules give ``dt(k, t, dt_prev, change)``, the length of step k (the last step is clipped so the
 grid ends exactly at T), and ``describe()``.
 
-Interpolants (flow samplers, PHYSICS.md §2)
+Interpolants (flow samplers, docs/physics.md §2)
 -------------------------------------------
 I_tau = alpha(tau) z + beta(tau) x with alpha(0) = beta(1) = 1, alpha(1) = beta(0) = 0.  The denoising
 problem at tau is the Gaussian channel at SNR t(tau) = beta^2 / alpha^2 with y = beta u / alpha^2.

@@ -1,7 +1,7 @@
 """spinglass: distributions with known structure and their exact ground truth.
 
 Models share one interface (``spinglass.base.Model``): ``energy(x)`` batched over a leading axis,
-``log_weight(x)``, ``planted`` and ``exact()`` for small n.  Conventions: PHYSICS.md.
+``log_weight(x)``, ``planted`` and ``exact()`` for small n.  Conventions: docs/physics.md.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,4 +1,4 @@
-r"""Closed-form ground truth used to validate samplers (PHYSICS.md §1).
+r"""Closed-form ground truth used to validate samplers (docs/physics.md §1).
 
 * 2D Ising ferromagnet on the square lattice (J = 1, infinite volume): critical point
   T_c = 2 / ln(1 + sqrt 2); Onsager's energy per spin

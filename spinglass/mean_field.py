@@ -1,4 +1,4 @@
-r"""Mean-field Ising models: Curie-Weiss and Sherrington-Kirkpatrick (PHYSICS.md §1).
+r"""Mean-field Ising models: Curie-Weiss and Sherrington-Kirkpatrick (docs/physics.md §1).
 
 Curie-Weiss:  E(x) = -(1/N) sum_{i<j} x_i x_j - h sum_i x_i,  mu ∝ exp(-beta E), x in {±1}^N.
 With M = sum_i x_i this is P(M) ∝ C(N, (N+M)/2) exp(beta (M^2 - N)/(2N) + beta h M) for every N

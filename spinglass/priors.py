@@ -1,4 +1,4 @@
-r"""Scalar priors p0 and their scalar Gaussian channel (PHYSICS.md §3).
+r"""Scalar priors p0 and their scalar Gaussian channel (docs/physics.md §3).
 
 For a prior p0 on the reals with E[x^2] = 1 and signal-to-noise ratio g >= 0, the scalar channel is
 
@@ -304,7 +304,7 @@ class Rademacher(DiscretePrior):
 class SparseRademacher(DiscretePrior):
     """x = 0 w.p. 1 - rho and ±1/sqrt(rho) w.p. rho/2 each (unit second moment), 0 < rho <= 1.
 
-    The PNAS study writes this prior unnormalised (x in {0, ±1}); see PHYSICS.md §1 for the map.
+    The PNAS study writes this prior unnormalised (x in {0, ±1}); see docs/physics.md §1 for the map.
     """
 
     def __init__(self, rho: float):

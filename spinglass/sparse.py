@@ -1,6 +1,6 @@
 r"""Sparse planted models on random (hyper)graphs: planted colouring / Potts and planted NAE-SAT.
 
-Potts / colouring (PHYSICS.md §1): sigma in {0..q-1}^N on a graph G = (V, E),
+Potts / colouring (docs/physics.md §1): sigma in {0..q-1}^N on a graph G = (V, E),
     E(sigma) = #{(ij) in E : sigma_i = sigma_j},   mu ∝ exp(-beta E),
 beta = inf meaning uniform over proper colourings.  ``PlantedColoring``: draw sigma* uniform, then
 M = round(cN/2) distinct edges uniformly among pairs, an equal-colour pair having relative weight

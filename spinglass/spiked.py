@@ -1,4 +1,4 @@
-r"""Planted (spiked) models: spiked Wigner and the spiked tensor / planted p-spin (PHYSICS.md §1).
+r"""Planted (spiked) models: spiked Wigner and the spiked tensor / planted p-spin (docs/physics.md §1).
 
 Spiked Wigner: x* ~ p0^N with E[x^2] = 1,  Y_ij = sqrt(lam/N) x*_i x*_j + W_ij (i < j), W_ij ~ N(0, 1).
 Posterior  mu(x) ∝ prod_i p0(x_i) exp( sum_{i<j} [ sqrt(lam/N) Y_ij x_i x_j - lam/(2N) x_i^2 x_j^2 ] ),

@@ -9,7 +9,7 @@ without the side channel) move the tested quantity by several times the toleranc
 
 SE is computed here independently of the package: overlaps are Gaussian expectations of the prior's
 posterior mean ``prior.f`` by a trapezoid rule in z, iterated from the uninformed (m ~ 0) or informed
-(m = 1) start as PHYSICS.md §4 prescribes.
+(m = 1) start as docs/physics.md §4 prescribes.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def conditional_se(prior, x_star: np.ndarray, lam: float, t: float) -> float:
 
 
 def side_channel(x_star, t, seed):
-    """y = t x* + sqrt(t) z: the Gaussian channel at time t (PHYSICS.md §2)."""
+    """y = t x* + sqrt(t) z: the Gaussian channel at time t (docs/physics.md §2)."""
     return t * x_star + math.sqrt(t) * np.random.default_rng(seed).standard_normal(x_star.size)
 
 
@@ -147,7 +147,7 @@ def test_wigner_fixed_point_matches_state_evolution(prior, lam, t, theta, m_se):
     point must also solve the AMP equation written out in the test to 1e-6.
     """
     m_plain = se_fixed_point(prior, lambda m: lam * m + t, 1e-6, theta)
-    assert m_plain == pytest.approx(m_se, abs=1e-3)  # the table above is the SE of PHYSICS.md §4
+    assert m_plain == pytest.approx(m_se, abs=1e-3)  # the table above is the SE of docs/physics.md §4
     devs = []
     for seed in SEEDS:
         model = sg.SpikedWigner(N, lam, prior, seed=seed)

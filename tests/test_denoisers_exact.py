@@ -18,7 +18,7 @@ TOL = 1e-11
 
 
 def spiked_wigner_log_weight(model: sg.SpikedWigner, x: np.ndarray) -> float:
-    """log p0(x) + sum_{i<j} [sqrt(lam/n) Y_ij x_i x_j - lam/(2n) x_i^2 x_j^2] from PHYSICS.md §1."""
+    """log p0(x) + sum_{i<j} [sqrt(lam/n) Y_ij x_i x_j - lam/(2n) x_i^2 x_j^2] from docs/physics.md §1."""
     n, lam = model.n, model.lam
     prior = model.prior
     out = sum(math.log(prior.weights[np.flatnonzero(np.isclose(prior.values, v))[0]]) for v in x)

@@ -1,4 +1,4 @@
-"""The generative drivers over AMP at N = 2000 against state evolution (PHYSICS.md §4).
+"""The generative drivers over AMP at N = 2000 against state evolution (docs/physics.md §4).
 
 Rademacher spiked Wigner at lam = 2 is in the easy phase: the diffusion and erasure paths have no
 first-order transition, AMP along them is Bayes-optimal, and the samples are posterior samples.  So

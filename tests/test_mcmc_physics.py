@@ -263,7 +263,7 @@ def test_traced_observables_match_the_states(model):
 
 
 def _se_fixed_point(prior, lam: float) -> float:
-    """Informed fixed point of the spiked-Wigner state evolution m = F(lam m) (PHYSICS.md §4)."""
+    """Informed fixed point of the spiked-Wigner state evolution m = F(lam m) (docs/physics.md §4)."""
     m = 1.0
     for _ in range(5000):
         m = float(prior.F(lam * m))

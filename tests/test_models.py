@@ -1,4 +1,4 @@
-"""Model energies, log weights and instance statistics against formulas written from PHYSICS.md §1.
+"""Model energies, log weights and instance statistics against formulas written from docs/physics.md §1.
 
 Every energy is recomputed here by an explicit per-configuration loop over pairs / edges / clauses /
 triples (never through the model's own vectorised code), and random instances are checked against

@@ -4,7 +4,8 @@ Kesten-Stigum formula, a hard phase for 5-NAE-SAT, agreement with BP on a large 
 argument validation.
 
 Populations here are small (3000-10000 members) to keep the file fast; the tolerances are set from the
-spread over seeds measured at those sizes (see each test).  ``reference_thresholds`` is the precise run.
+spread over seeds measured at those sizes (see each test).  ``reference_thresholds``
+(``analysis.theory.population_reference``) is the precise run.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import math
 import numpy as np
 import pytest
 
-from analysis.theory.population_dynamics import (
+from analysis.theory.population_naesat import (
     naesat_kesten_stigum,
     naesat_paramagnetic_free_entropy,
     naesat_population_dynamics,
     naesat_thresholds,
+)
+from analysis.theory.population_potts import (
     potts_kesten_stigum,
     potts_paramagnetic_free_entropy,
     potts_population_dynamics,

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from analysis.theory.population_dynamics import (
+from analysis.theory.population_naesat import (
     gaussian_log2cosh_mean,
     naesat_population_dynamics,
     naesat_population_pair,

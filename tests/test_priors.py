@@ -1,4 +1,4 @@
-"""Scalar priors and their Gaussian channel (PHYSICS.md §3) against ground truth.
+"""Scalar priors and their Gaussian channel (docs/physics.md §3) against ground truth.
 
 Ground truth is computed here from the definitions: the posterior of the scalar channel
 p(x | r) ∝ p0(x) exp(r x - g x^2 / 2), written out with high-precision arithmetic (mpmath) for the
@@ -28,7 +28,7 @@ N_SE = 5.0
 
 
 def definition(prior_name: str, rho: float | None = None) -> tuple[list[float], list[float]]:
-    """(values, probabilities) of a discrete prior, written from PHYSICS.md §1."""
+    """(values, probabilities) of a discrete prior, written from docs/physics.md §1."""
     if prior_name == "rademacher" or rho == 1.0:
         return [-1.0, 1.0], [0.5, 0.5]
     a = 1.0 / math.sqrt(rho)

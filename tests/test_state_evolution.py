@@ -1,4 +1,4 @@
-"""State evolution, RS potentials and the transition finder against closed forms (PHYSICS.md §4).
+"""State evolution, RS potentials and the transition finder against closed forms (docs/physics.md §4).
 
 Closed forms used (derived in the comments): the spherical (Gaussian-prior) spiked 3-tensor, where
 F(g) = g/(1+g) makes every fixed-point curve rational, and the continuous transition of the Rademacher /
@@ -169,7 +169,7 @@ def test_sparse_rademacher_hard_phase(rho):
     th = model_thresholds(SparseRademacher(rho), 2)
     assert not th.continuous
     assert th.lam_dyn < th.lam_IT < th.lam_alg
-    assert th.lam_alg > 1.0  # m = 0 loses stability at lam = 1 onto a small-m branch (PHYSICS.md §4)
+    assert th.lam_alg > 1.0  # m = 0 loses stability at lam = 1 onto a small-m branch (docs/physics.md §4)
     rep = analyze_path(StateEvolution(SparseRademacher(rho), 2, 1.0), SIGNAL, u_range=(0.5, 1.5), n_points=2001)
     # the algorithmic branch jumps at the spinodal lam_alg, from small to large m
     spin = [s for s in rep.spinodals if s.kind == "vanishes"]

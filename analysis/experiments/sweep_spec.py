@@ -44,7 +44,7 @@ The vocabulary lives in three registries, so a new family, sampler or metric is 
 
 Temperature-like parameters come in pairs of which at most one may be given (``beta`` or ``T = 1/beta``;
 ``lam`` or ``Delta = 1/lam`` for spiked Wigner; ``Delta`` or ``T`` with Delta = 2 T^2 / p for the spiked
-tensor, PHYSICS.md §1).  The name given is the name recorded in the results.
+tensor, docs/physics.md §1).  The name given is the name recorded in the results.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ quality
     samples; ``overlap_planted`` mean overlap with the planted configuration (model symmetry: |.| for
     flip-invariant laws, colour permutations for Potts) and ``two_sample_overlap`` mean overlap between
     pairs of samples (pairs from different chains for MCMC); ``nishimori_gap`` their difference and
-    ``energy_gap`` = mean E(x)/N - E(x*)/N (both ≈ 0 for Bayes-optimal posterior samples; PHYSICS.md §1);
+    ``energy_gap`` = mean E(x)/N - E(x*)/N (both ≈ 0 for Bayes-optimal posterior samples; docs/physics.md §1);
     ``tv_exact`` the TV distance of the empirical law to the exact law and ``tv_bound`` the 0.999 quantile
     of that distance for exact i.i.d. samples (only when the model has at most ``max_exact_states``
     configurations).

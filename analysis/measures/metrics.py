@@ -1,6 +1,6 @@
 r"""Metrics: how close a set of samples is to the target law, and how efficiently a chain produced them.
 
-Conventions (PHYSICS.md §5-§6).  A batch of configurations is an array ``x`` of shape (..., N), one
+Conventions (docs/physics.md §5-§6).  A batch of configurations is an array ``x`` of shape (..., N), one
 configuration per row, on the model's alphabet (reals for scalar models, integer colours 0..q-1 for Potts).
 
 Observables
@@ -158,7 +158,7 @@ def _check_exact(exact) -> ExactDistribution:
 def energy_per_variable(model, x) -> np.ndarray:
     """Energy per variable e(x) = E(x)/N of each configuration.
 
-    ``E`` is the model's Hamiltonian ``model.energy`` (PHYSICS.md §1; not multiplied by beta; for Potts
+    ``E`` is the model's Hamiltonian ``model.energy`` (docs/physics.md §1; not multiplied by beta; for Potts
     models the number of monochromatic edges).  ``x`` has shape (..., N); the result has shape (...)
     (a 0-d value for a single configuration).
     """

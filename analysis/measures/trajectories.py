@@ -1,6 +1,6 @@
 r"""Overlap trajectories of the generative samplers beside state evolution, and MCMC on the same instance.
 
-The lens (DESIGN.md, PHYSICS.md §2-§4): a generative sampler is a walk along a denoising path, and the
+The lens (docs/architecture.md, docs/physics.md §2-§4): a generative sampler is a walk along a denoising path, and the
 large-N Bayes-optimal denoiser along that path is described by a scalar state evolution (SE).  For one
 spiked Wigner instance (any discrete prior) ``path_trajectories`` runs
 
@@ -31,7 +31,7 @@ curve, rising from m_bayes(0) to 1, and <m_t, x*> / N flat at m_bayes(0).  Where
 no longer the true one, and afterwards its q(t) need follow neither curve, while <m_t, x*> / N stays near
 0: the samples miss the posterior.  Flows visit the same problems (panel against t), the autoregressive
 sampler the erasure path (SE m(theta), including the revealed variables).  MCMC is compared with the
-Bayes-optimal overlap at s = 0, m_bayes(0) (PHYSICS.md §1, Nishimori: an equilibrated chain has overlap
+Bayes-optimal overlap at s = 0, m_bayes(0) (docs/physics.md §1, Nishimori: an equilibrated chain has overlap
 m_bayes(0) with x*).
 
 Finite N.  SE is normalised by E[x^2] = 1, while one instance has |x*|^2 / N = 1 + O((Var x^2 / N)^{1/2})

@@ -12,7 +12,7 @@ instance seed, ``analysis.measures.compare.compare`` runs on one planted instanc
 
 the generative ones over AMP (dense models) or BP (NAE-SAT).  Per run it records the overlap with the
 planted configuration, the mean two-sample overlap, the Nishimori gap (their difference) and the energy
-gap mean E(x)/N - E(x*)/N; both gaps vanish for posterior samples (Nishimori identity, PHYSICS.md §1), so
+gap mean E(x)/N - E(x*)/N; both gaps vanish for posterior samples (Nishimori identity, docs/physics.md §1), so
 a gap away from 0 is a sampler that misses the posterior.  A sampler that stops on a contradiction (BP at
 beta = inf given revealed values that leave no solution) is restarted (NAE-SAT: at most
 ``NAESAT_MAX_RESTARTS`` times per sample, counted in ``restarts``); a run that still fails is recorded

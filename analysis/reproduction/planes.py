@@ -2,7 +2,7 @@ r"""The (Delta, s) and (Delta, theta) phase diagrams of the study's dense models
 
 For each noise level on a grid, state evolution along the Gaussian path (side SNR s, diffusion / flows)
 and along the erasure path (revealed fraction theta, autoregressive) gives (``analysis.theory.phase_diagram.
-delta_s_plane``, PHYSICS.md §4):
+delta_s_plane``, docs/physics.md §4):
 
 * sp1 (the lower spinodal along the path): where the informed branch appears; it meets s = 0 at the
   dynamical threshold (``ModelThresholds.lam_dyn``);

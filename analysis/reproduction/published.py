@@ -18,7 +18,7 @@ Two kinds of source:
   published column instead of a number nobody checked.  Fill them in from the paper (figure captions
   and text) with the precision it gives; the test suite then checks them within 1 %.
 
-Units: temperatures T of the planted p-spin (T = sqrt(3 Delta / 2) for p = 3, PHYSICS.md §1); for sparse
+Units: temperatures T of the planted p-spin (T = sqrt(3 Delta / 2) for p = 3, docs/physics.md §1); for sparse
 Rademacher the paper's Delta/rho^2 (= our 1/lam); for NAE-SAT the clause density alpha.
 """
 

@@ -1,7 +1,7 @@
 r"""Every threshold of the PNAS study, computed, beside the published values.
 
 The four models of Ghio, Dandi, Krzakala, Zdeborová (PNAS 2024) and the thresholds of each
-(PHYSICS.md §1, §4):
+(docs/physics.md §1, §4):
 
 * ``spherical_3spin``: the planted spherical 3-spin model = spiked tensor p = 3 with a Gaussian prior, in
   temperature T = sqrt(3 Delta / 2).  T_d (the informed state-evolution branch appears: dynamical / MCMC
@@ -16,7 +16,7 @@ The four models of Ghio, Dandi, Krzakala, Zdeborová (PNAS 2024) and the thresho
 * ``naesat_5``: planted 5-NAE-SAT / 5-uniform hypergraph bicolouring at beta = inf, in clause density
   alpha: alpha_d (dynamical), alpha_c (condensation = IT: the planted cluster's Bethe entropy equals the
   paramagnetic one), alpha_KS (Kesten-Stigum, closed form), from cavity population dynamics
-  (``analysis.theory.population_dynamics``) with its statistical error, and alpha_diffusion /
+  (``analysis.theory.population_naesat``) with its statistical error, and alpha_diffusion /
   alpha_autoregressive, the tricritical densities of the two paths (``analysis.theory.population_paths``):
   above them the Bayes-optimal samplers over BP are predicted to fail.
 
@@ -34,7 +34,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from analysis.theory.phase_diagram import pspin_thresholds
-from analysis.theory.population_dynamics import naesat_thresholds
+from analysis.theory.population_naesat import naesat_thresholds
 from analysis.theory.transitions import model_thresholds, tricritical_point
 from spinglass.priors import Gaussian, Rademacher, SparseRademacher
 

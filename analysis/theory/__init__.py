@@ -4,7 +4,9 @@ State evolution of AMP on dense spiked models (:mod:`.state_evolution`, with the
 entropies in :mod:`.free_entropy`), the first-order transitions along the diffusion (Gaussian) and
 autoregressive (erasure) paths and the failure verdict (:mod:`.transitions`), phase diagrams and
 (Delta, s) planes (:mod:`.phase_diagram`), and the cavity method by population dynamics for planted
-colouring and NAE-SAT (:mod:`.population_dynamics`, along the generative paths :mod:`.population_paths`).
+colouring (:mod:`.population_potts`) and NAE-SAT (:mod:`.population_naesat`, along the generative paths
+:mod:`.population_paths`), on shared machinery (:mod:`.population_core`), with the reference threshold run
+of both (:mod:`.population_reference`).
 Conventions: ``docs/physics.md``.  This room imports ``spinglass`` and ``samplers`` only (population
 dynamics shares BP's clause arithmetic); never the measures, experiments or reproduction.
 """

@@ -1,6 +1,6 @@
 r"""Replica-symmetric potentials (free entropies) of spiked models along the denoising paths.
 
-PHYSICS.md §4, with psi the prior's scalar free entropy (d psi / d g = F / 2) and snr(m) = m^(p-1)/Delta:
+docs/physics.md §4, with psi the prior's scalar free entropy (d psi / d g = F / 2) and snr(m) = m^(p-1)/Delta:
 
     Gaussian path (side SNR s):     Phi(m; s)     = psi(snr(m) + s) - (p-1) m^p / (2 p Delta)
     erasure path (revealed theta):  Phi(m; theta) = (1-theta) psi(snr(m)) + theta snr(m) / 2

@@ -2,7 +2,7 @@ r"""Phase diagrams of the denoising lens: grids of ``PathReport`` verdicts and t
 
 * ``sparse_rademacher_phase_diagram``: the sparse-Rademacher spiked Wigner model in the plane
   (rho, Delta/rho^2) of Ghio et al. (PNAS 2024), where Delta/rho^2 (the paper's unnormalised prior) equals
-  our Delta = 1/lam (PHYSICS.md §1).  Curves: IT, algorithmic (AMP from an uninformed start succeeds
+  our Delta = 1/lam (docs/physics.md §1).  Curves: IT, algorithmic (AMP from an uninformed start succeeds
   below it in Delta), dynamical (MCMC) thresholds, and the diffusion / flow and autoregressive failure
   boundaries (tricritical points of the Gaussian and erasure paths); grids: where each generative sampler
   is predicted to fail.

@@ -1,7 +1,7 @@
 r"""Planted k-NAE-SAT along the generative denoising paths: coexistence planes and generative thresholds.
 
-Population dynamics of ``analysis.theory.population_dynamics`` with side information on every variable
-(PHYSICS.md §2, §4; Ghio, Dandi, Krzakala & Zdeborová, PNAS 121 (2024), arXiv:2308.14085):
+Population dynamics of ``analysis.theory.population_naesat`` with side information on every variable
+(docs/physics.md §2, §4; Ghio, Dandi, Krzakala & Zdeborová, PNAS 121 (2024), arXiv:2308.14085):
 
 * ``path="gaussian"`` (diffusion = stochastic localisation, and flows, which visit the same denoising
   problems): a Gaussian channel y_i = gamma x*_i + sqrt(gamma) z_i at SNR u = gamma, i.e. the node
@@ -9,7 +9,7 @@ Population dynamics of ``analysis.theory.population_dynamics`` with side informa
 * ``path="erasure"`` (autoregressive sampling = decimation in a random order): a fraction u = theta of
   the variables is revealed (message = the planted value).
 
-The lens' criterion (PHYSICS.md §4), at each clause density alpha and path value u, runs the population
+The lens' criterion (docs/physics.md §4), at each clause density alpha and path value u, runs the population
 from the **informed** start (every member on the planted value) and from the **uninformed** start
 (uniform messages plus the kernel's small noise; the side information then drives it) and compares the
 mean overlaps m_inf(alpha, u) and m_unf(alpha, u) reached after ``sweeps`` sweeps.  Where
@@ -25,7 +25,7 @@ m_inf - m_unf > ``overlap_gap`` two branches coexist.  At fixed alpha:
   the difference does not change sign between grid values inside the window, e.g. for alpha > alpha_c
   where the informed branch dominates already at u = 0, or when the crossing lies between the window's
   last grid value and sp2, unresolved by the grid).  The Bethe free entropy with side information is described in
-  ``analysis.theory.population_dynamics`` ("Side information") and checked there against BP on large graphs.
+  ``analysis.theory.population_naesat`` ("Side information") and checked there against BP on large graphs.
 
 Each edge is the midpoint between the last grid value on one side and the first on the other, so its
 resolution is half the grid spacing.  The three lines meet at the tricritical point; its density
@@ -51,7 +51,8 @@ import numpy as np
 
 from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_repr
 
-from .population_dynamics import _check_beta, _check_k, naesat_kesten_stigum, naesat_population_pair
+from .population_core import check_beta
+from .population_naesat import check_k, naesat_kesten_stigum, naesat_population_pair
 
 _PATHS = ("gaussian", "erasure")
 _LABELS = {"gaussian": r"$\gamma$ (SNR)", "erasure": r"$\theta$ (revealed fraction)"}
@@ -219,9 +220,9 @@ class PathPlane:
 
 
 def _check_common(k, path, beta, population, sweeps, measure, overlap_gap):
-    k = _check_k(k)
+    k = check_k(k)
     path = _check_path(path)
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     population = check_int("population", population, minimum=10)
     sweeps = check_int("sweeps", sweeps, minimum=1)
     measure = check_int("measure", measure, minimum=1, maximum=sweeps)

@@ -1,6 +1,6 @@
 r"""State evolution of Bayes-optimal AMP for spiked Wigner / spiked tensor models along denoising paths.
 
-Conventions (PHYSICS.md §1, §4).  A ``StateEvolution`` describes the large-N limit of the posterior of
+Conventions (docs/physics.md §1, §4).  A ``StateEvolution`` describes the large-N limit of the posterior of
 a rank-one spiked model of order p (p = 2: spiked Wigner with Delta = 1/lam; p >= 3: spiked tensor /
 planted p-spin, Delta = 2 T^2 / p) with a scalar prior p0 of unit second moment.  The prior sees the
 scalar Gaussian channel at SNR
@@ -49,7 +49,7 @@ from . import free_entropy
 class StateEvolution:
     """Large-N limit of a rank-one spiked model: prior p0, tensor order p, noise variance Delta.
 
-    ``snr(m) = m^(p-1) / Delta`` is the SNR the prior sees at overlap m (PHYSICS.md §4).
+    ``snr(m) = m^(p-1) / Delta`` is the SNR the prior sees at overlap m (docs/physics.md §4).
     """
 
     prior: Prior
@@ -244,7 +244,7 @@ def prior_table(prior: Prior, g_needed: float = 0.0) -> tuple[np.ndarray, np.nda
 
 
 class GaussianPath(Path):
-    """Diffusion / stochastic-localisation / flow path: side Gaussian channel at SNR s (PHYSICS.md §2).
+    """Diffusion / stochastic-localisation / flow path: side Gaussian channel at SNR s (docs/physics.md §2).
 
     Curve: m = F(g), s = g - snr(m); ds/dg = 1 - snr'(m) F'(g).
     """
@@ -267,7 +267,7 @@ class GaussianPath(Path):
 
 
 class ErasurePath(Path):
-    """Autoregressive / decimation path: a fraction theta of the variables revealed (PHYSICS.md §2).
+    """Autoregressive / decimation path: a fraction theta of the variables revealed (docs/physics.md §2).
 
     Curve in g = snr(m): m = (Delta g)^(1/(p-1)), theta = (m - F(g)) / (1 - F(g)), g in [0, 1/Delta];
     d theta / d g has the sign of 1 - (1-theta) F'(g) snr'(m), i.e. of 1 - (map slope).

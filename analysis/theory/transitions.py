@@ -1,6 +1,6 @@
 r"""Phase transitions along denoising paths: all fixed-point branches, spinodals, first-order points.
 
-The lens of Ghio, Dandi, Krzakala, Zdeborová (PNAS 2024), PHYSICS.md §4.  For a ``StateEvolution`` and a
+The lens of Ghio, Dandi, Krzakala, Zdeborová (PNAS 2024), docs/physics.md §4.  For a ``StateEvolution`` and a
 ``Path`` (``analysis.theory.state_evolution``), the fixed points form the explicit curve xi -> (m(xi), u(xi));
 it is cut at the interior extrema of u(xi) into monotone *pieces*: stable where du/dxi > 0, unstable
 where du/dxi < 0.  Then, at every path parameter u,
@@ -489,7 +489,7 @@ class TricriticalPoint:
 
     For Delta > ``Delta`` the path's fixed-point curve is monotone (no transition); ``u`` and ``m`` locate
     the point on the path.  ``Delta`` is the generative threshold in noise units when ``u`` lies in the
-    path's domain (PHYSICS.md §4).
+    path's domain (docs/physics.md §4).
     """
 
     path: str

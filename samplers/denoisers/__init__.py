@@ -1,4 +1,4 @@
-"""Bayes-optimal denoisers along the Gaussian and erasure channels (DESIGN.md, PHYSICS.md §3)."""
+"""Bayes-optimal denoisers along the Gaussian and erasure channels (docs/architecture.md, docs/physics.md §3)."""
 
 from .amp import AMPDenoiser, SKAMPDenoiser
 from .base import ContradictionError, Denoiser, DenoiserOutput, NonConvergenceWarning

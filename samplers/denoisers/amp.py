@@ -1,8 +1,8 @@
-r"""Approximate message passing (AMP) denoisers for dense mean-field models (PHYSICS.md §3-§4).
+r"""Approximate message passing (AMP) denoisers for dense mean-field models (docs/physics.md §3-§4).
 
 All three iterations below are one loop over a scalar denoiser.  Notation: N = n variables, <a> = (1/N)
 sum_i a_i, prior p0 with scalar-channel posterior mean f(r; g) and variance f'(r; g) (``Prior.f``,
-``Prior.df``; PHYSICS.md §3), side channel y (the field of mu_{y,t,R}, ``samplers.denoisers.base``) at
+``Prior.df``; docs/physics.md §3), side channel y (the field of mu_{y,t,R}, ``samplers.denoisers.base``) at
 SNR t, revealed set R.  Iterates f^k (estimates of E[x]) and v^k = f'(...) (posterior variances); f^{-1} = 0.
 
 Spiked Wigner (``AMPDenoiser`` on ``SpikedWigner``)
@@ -43,7 +43,7 @@ posterior (``spinglass.spiked``) and the variance of w_e.  p = 2 recovers the Wi
 lam = 1/Delta.  The p-body field is computed by a numba kernel over the stored hyperedges (O(M p^2) per
 row and iteration, M = C(N, p), no Python loop over entries).
 
-State evolution (both models; PHYSICS.md §4).  With y = t x* + sqrt(t) z and the overlap
+State evolution (both models; docs/physics.md §4).  With y = t x* + sqrt(t) z and the overlap
 m^k = <f^k x*> = <(f^k)^2> (Nishimori), r^k is asymptotically the scalar channel at SNR g^k:
 r_i^k ≈ g^k x*_i + sqrt(g^k) z_i, so
 

@@ -1,6 +1,6 @@
 r"""The ``Denoiser`` protocol: Bayes-optimal (or learned) posterior means along a denoising path.
 
-Every generative sampler is a thin driver over a denoiser (DESIGN.md, PHYSICS.md §2-§3).  A denoiser of
+Every generative sampler is a thin driver over a denoiser (docs/architecture.md, docs/physics.md §2-§3).  A denoiser of
 a model mu answers questions about the *tilted and conditioned* posterior
 
     mu_{y,t,R}(x) ∝ mu(x) · exp(<y, x> - t |x|^2 / 2) · 1[x_i = r_i for i in R],
@@ -12,7 +12,7 @@ which covers both channels:
 * Erasure channel (autoregressive samplers): the variables in R are revealed (``revealed`` holds their
   alphabet indices, -1 for the free ones); the denoiser returns the conditional single-site marginals.
 
-For Potts / colouring models a variable is its one-hot vector in R^q (PHYSICS.md §1): y has shape
+For Potts / colouring models a variable is its one-hot vector in R^q (docs/physics.md §1): y has shape
 (..., n, q), ``mean`` returns E[one-hot] of shape (..., n, q) and |x|^2 = 1 is constant.
 
 Shapes: a single query is ``y`` of shape (n,) (scalar models) or (n, q) (Potts); a batch adds a leading

@@ -1,4 +1,4 @@
-r"""Belief-propagation denoiser for sparse models: Potts / colouring and NAE-SAT (PHYSICS.md §1, §3).
+r"""Belief-propagation denoiser for sparse models: Potts / colouring and NAE-SAT (docs/physics.md §1, §3).
 
 BP computes the (Bethe) marginals of the tilted and conditioned posterior of ``samplers.denoisers.base``,
 
@@ -526,7 +526,7 @@ def nae_clause_fold(T, F, N, pt, pf):
     false) and N = the weight of the mixed patterns, sum over patterns with at least one true and one false
     literal; adding literal (pt, pf) gives N' = N (pt + pf) + T pf + F pt, T' = T pt, F' = F pf.  The
     caller starts from (T, F, N) = (t_1, f_1, 0).  Shared by BP (``samplers.denoisers.bp``) and the cavity
-    population dynamics (``analysis.theory.population_dynamics``).
+    population dynamics (``analysis.theory.population_naesat``).
     """
     return T * pt, F * pf, N * (pt + pf) + T * pf + F * pt
 

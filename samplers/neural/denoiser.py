@@ -1,6 +1,6 @@
 r"""Learned Gaussian-channel denoisers m_theta(y, t) ≈ E[x | y_t = y] and their adapter to the drivers.
 
-The stochastic-localisation path (PHYSICS.md §2) observes y_t = t x + B_t, i.e. y = t x + sqrt(t) z with
+The stochastic-localisation path (docs/physics.md §2) observes y_t = t x + B_t, i.e. y = t x + sqrt(t) z with
 z ~ N(0, I) at "time" (signal-to-noise ratio) t >= 0.  The Bayes-optimal denoiser is the posterior mean
 m(y, t) = E[x | y_t = y] under mu_{y,t}(x) ∝ mu(x) exp(<y, x> - t |x|^2 / 2).  A network trained by
 denoising score matching (DSM) replaces it in the existing drivers (``StochasticLocalization``,

@@ -1,6 +1,6 @@
 r"""Flow matching: learned velocity fields for the stochastic-interpolant driver, and a 2-D benchmark.
 
-Interpolant (PHYSICS.md §2) with the linear schedule alpha = 1 - tau, beta = tau:
+Interpolant (docs/physics.md §2) with the linear schedule alpha = 1 - tau, beta = tau:
 
     I_tau = (1 - tau) z + tau x,     z ~ N(0, I_d),  x ~ mu,  tau in [0, 1],
 

@@ -7,7 +7,7 @@ The network defines a normalised distribution on {0..K-1}^n by the chain rule al
     q(s_i = a | s_{<i}) = softmax_a( l_{i,a}(s) ),
 
 where the logits l_i(s) of site i depend only on the sites earlier than i in the order.  This is the
-neural version of the erasure / decimation path of PHYSICS.md §2: the conditionals are the network's
+neural version of the erasure / decimation path of docs/physics.md §2: the conditionals are the network's
 guess of the erasure-channel marginals, and sampling is the decimation, one site per forward pass.
 
 Architecture.  Input: the one-hot encoding of s, (B, n, K) flattened to D = nK units, unit i·K + a for
