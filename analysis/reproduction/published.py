@@ -47,7 +47,8 @@ class Published:
     source: str
 
 
-_CS = "Crisanti & Sommers, Z. Phys. B 87, 341 (1992); T_d = sqrt(3/8) in closed form"
+_CS = "Crisanti & Sommers, Z. Phys. B 87, 341 (1992) (statics, T_K)"
+_CHS = "Crisanti, Horner & Sommers, Z. Phys. B 92, 257 (1993) (dynamics); T_d = sqrt(3/8) in closed form"
 _ISING = ("Gardner, Nucl. Phys. B 257, 747 (1985) (T_K); Montanari & Ricci-Tersenghi, Eur. Phys. J. B 33, "
           "339 (2003) (T_d)")
 _BICOL = ("Dall'Asta, Ramezanpour & Zecchina, Phys. Rev. E 77, 031118 (2008); Krzakala & Zdeborova, "
@@ -56,7 +57,7 @@ _KS = "Kesten-Stigum bound ((2^{k-1}-1)^2 / (k (k-1)), exact)"
 _STUDY = "Ghio et al., PNAS 121, e2311810121 (2024): value not available offline"
 
 PUBLISHED: tuple[Published, ...] = (
-    Published("spherical_3spin", "T_d", math.sqrt(3.0 / 8.0), 5e-5, _CS),
+    Published("spherical_3spin", "T_d", math.sqrt(3.0 / 8.0), 5e-5, _CHS),
     Published("spherical_3spin", "T_K", 0.586, 5e-4, _CS),
     Published("spherical_3spin", "T_diffusion", None, math.nan, _STUDY),
     Published("spherical_3spin", "T_autoregressive", None, math.nan, _STUDY),
