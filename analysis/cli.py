@@ -1,11 +1,12 @@
-"""The ``spinglass`` command line: ``demo``, ``sweep``, ``sample``, ``plot`` and ``phase-diagram``
-(``--help`` on each).
+"""The ``spinglass`` command line: ``demo``, ``sweep``, ``sample``, ``plot``, ``phase-diagram`` and
+``reproduce`` (``--help`` on each).
 
 Every subcommand is one function decorated with :func:`command`: it receives the subparsers object,
 adds its parser and arguments, and sets ``func`` to the handler (``Namespace -> exit code``).  A new
 subcommand (e.g. ``phase-diagram``) is one more such function.  Errors in the user's input (a bad spec,
 an unknown metric, a missing file) are ``ValueError``/``TypeError``/``OSError`` and are printed as one line
-``spinglass: error: ...`` with exit code 2; failed tasks of a sweep give exit code 1.
+``spinglass: error: ...`` with exit code 2; failed tasks of a sweep give exit code 1.  ``--help`` and
+argument errors import none of the numeric stack (the handlers import what they need).
 """
 
 from __future__ import annotations

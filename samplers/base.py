@@ -4,11 +4,13 @@ A sampler is an object with a ``name``, a ``settings()`` dict that rebuilds it (
 with their defaults resolved, plus ``"name"``), and ``sample(model, n_samples, *, seed=...)`` returning
 the common :class:`~samplers.samples.Samples` record.  Families may take more keyword arguments to
 ``sample`` (chains, initial states, progress bars), but ``sample(model, n, seed=s)`` always works and is
-all that :func:`analysis.measures.compare`, the sweeps and the command line rely on.
+all that :func:`analysis.measures.compare` relies on (the sweep registry passes the chain settings of the
+families that have them, MCMC and Langevin).
 
-A :class:`ResumableSampler` (the MCMC family) also continues a run: ``sample(model, n, state=s.state)``
-picks up from the ``Samples.state`` of an earlier call, bit for bit as one long run.  Its class attribute
-``resumable`` is True; every other sampler's is False.
+A :class:`ResumableSampler` (the MCMC and Langevin families) also continues a run:
+``sample(model, n, state=s.state)`` picks up from the ``Samples.state`` of an earlier call, bit for bit as
+one long run.  Its class attribute ``resumable`` is True; every other sampler's is False.  The two protocols
+have the same members, so ``isinstance`` cannot tell them apart at run time: use :func:`is_resumable`.
 
 ``Samples.work`` holds cost counters whose keys are named in :data:`WORK_COUNTERS`, so that tables that
 compare samplers of different families (quality beside cost) read the same columns.  A driver that counts

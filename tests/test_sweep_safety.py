@@ -151,3 +151,22 @@ def test_a_frozen_chain_records_nan_with_a_warning(tmp_path):
         summary = run_sweep(parse_spec_text(frozen), workers=1, progress=False, output=tmp_path / "f")
     assert summary.undefined == {"tau_int_energy": 2, "ess_energy": 2}
     assert "warning: NaN recorded for ess_energy in 2 tasks" in str(summary)
+
+
+def test_a_metric_unknown_to_the_worker_is_a_clear_error():
+    from analysis.experiments.sweep import execute_task, expand
+    from analysis.experiments.sweep_spec import METRICS
+
+    (task, *_) = expand(_spec('["energy"]'))
+    saved = METRICS.pop("energy")
+    try:
+        with pytest.raises(LookupError, match="metric 'energy' is not registered in this worker process"):
+            execute_task(task)
+    finally:
+        METRICS["energy"] = saved
+
+
+def test_threads_is_not_a_sweep_setting():
+    text = TINY.format(metrics='["energy"]').replace("sweeps = 20", "sweeps = 20\nthreads = 4")
+    with pytest.raises(SpecError, match=r"samplers\[0\]\.threads: unknown"):
+        parse_spec_text(text)

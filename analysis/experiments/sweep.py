@@ -115,6 +115,12 @@ def execute_task(task: Task) -> list[dict]:
     Runs in a worker (a local process, a Dask worker, or this process); everything it needs is in ``task``.
     """
     t0 = time.perf_counter()
+    for registry, name, what in ((MODELS, task.family, "model family"), (SAMPLERS, task.sampler_name, "sampler"),
+                                 *((METRICS, m, "metric") for m in task.metrics)):
+        if name not in registry:
+            raise LookupError(f"{what} {name!r} is not registered in this worker process: a registration made "
+                              "at run time (in a notebook or script) reaches only that process; put it in a module "
+                              "the workers import, or run with workers=1")
     model = MODELS[task.family].build(task.model, task.seed)
     kind = SAMPLERS[task.sampler_name]
     sampler = kind.build(dict(task.settings))

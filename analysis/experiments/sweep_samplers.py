@@ -1,6 +1,10 @@
-r"""The generative and Langevin samplers as sweep entries (``[[samplers]]`` tables of a TOML spec).
+r"""Every sampler family as a sweep entry (``[[samplers]]`` tables of a TOML spec).
 
-Registered in ``analysis.experiments.sweep_spec.SAMPLERS`` on import (``sweep_spec`` imports this module):
+Registered in ``analysis.experiments.registry.SAMPLERS`` on import (``sweep_spec`` imports this module):
+
+* ``Metropolis``, ``HeatBath``, ``ParallelTempering``: their constructor settings (``sweeps``, ``thin``,
+  ``trace_every``, ``order``, ``n_temps``, ...; not ``threads``: a sweep's processes already fill the
+  cores) and the run settings ``n_chains``, ``init`` ("random" | "planted" | "ordered"), ``burn_in``.
 
 * ``StochasticLocalization``: settings ``schedule`` ("geometric" | "uniform" | "adaptive"), ``T``,
   ``n_steps``, ``rounding``, ``batch_size`` and the denoiser settings below.
@@ -154,7 +158,8 @@ def _mcmc_run(sampler, model: Model, run: dict, seed: int) -> Samples:
 
 
 def _mcmc_kind(cls) -> SamplerKind:
-    names = tuple(k for k in inspect.signature(cls).parameters)
+    # threads is left out: it changes no number, and a sweep's worker processes already fill the cores
+    names = tuple(k for k in inspect.signature(cls).parameters if k != "threads")
     return SamplerKind(
         cls.name, build=lambda s: check_sampler(cls(**s)),
         settings_of=lambda obj: {k: v for k, v in obj.settings().items() if k != "name" and v is not None},

@@ -37,8 +37,9 @@ The vocabulary lives in three registries, so a new family, sampler or metric is 
 * :data:`MODELS` — family name -> :class:`ModelFamily` (typed parameters, a builder taking the parameters
   and the instance seed, capabilities such as ``"planted"``).
 * :data:`SAMPLERS` — sampler name -> :class:`SamplerKind` (builder from settings, how to run it, the extra
-  run settings it takes, what it provides: traces, acceptance, work counters).  The generative samplers of
-  issue 5 plug in with ``register_sampler(SamplerKind(...))``.
+  run settings it takes, what it provides: traces, acceptance, work counters), in
+  :mod:`analysis.experiments.registry`; every family of :mod:`samplers` is registered by
+  :mod:`analysis.experiments.sweep_samplers`, and a new one plugs in with ``register_sampler(SamplerKind(...))``.
 * :data:`METRICS` — metric name -> :class:`Metric` (a function of the model and the ``Samples`` record,
   and the capabilities it requires).
 
@@ -190,11 +191,6 @@ register_model(ModelFamily(
     build=lambda p, seed: sg.PlantedNAESAT(p["n"], p["k"], p["alpha"], _beta(p), p["signed"], seed=seed),
     alternatives=(("beta", "T"),), n_states=lambda p: 2 ** p["n"],
     capabilities=lambda p: frozenset({"planted", "scalar", "discrete"})))
-
-
-# -- samplers --------------------------------------------------------------------------------------------
-
-
 
 
 # -- metrics ----------------------------------------------------------------------------------------------
@@ -727,5 +723,3 @@ def _check_requirements(family_name: str, points: list[dict], samplers: tuple[Sa
 def _point_text(point: dict) -> str:
     return "(" + ", ".join(f"{k}={v!r}" for k, v in point.items()) + ")"
 
-
-# the generative and Langevin samplers register themselves (they need the classes above)

@@ -39,8 +39,8 @@ from spinglass.base import Model
 from . import metrics
 
 #: Work counters copied to the table when a sampler reports them.
-#: The work counters a comparison table reports: the deterministic ones of ``samplers.base.WORK_COUNTERS``
-#: (the denoiser's seconds and row count are left to ``wall_time`` and the sample count).
+#: The work counters a comparison table reports: those of ``samplers.base.WORK_COUNTERS`` except the
+#: denoiser's seconds and rows (left to ``wall_time`` and the sample count).
 COST_COLUMNS = tuple(k for k in WORK_COUNTERS if k not in ("denoiser_rows", "denoiser_time"))
 
 

@@ -37,7 +37,7 @@ import numpy as np
 from spinglass.base import Model
 from spinglass.exact import MAX_EXACT_STATES, ExactDistribution, check_configurations_on_alphabet
 
-from .base import Denoiser, DenoiserOutput
+from .base import ContradictionError, Denoiser, DenoiserOutput
 
 #: Number of (row, configuration) log weights held at once; a batch is split into chunks of rows.
 _CHUNK_ELEMENTS = 1 << 22
@@ -150,8 +150,9 @@ class ExactDenoiser(Denoiser):
         bad = ~np.isfinite(log_norm)
         if np.any(bad):
             rows_bad = np.flatnonzero(bad)
-            raise ValueError(f"revealed: the revealed values of batch row(s) {rows_bad[:10].tolist()} have zero "
-                             f"probability under {self.model.family} (e.g. they violate a hard constraint)")
+            raise ContradictionError(f"revealed: the revealed values of batch row(s) {rows_bad[:10].tolist()} have "
+                                     f"zero probability under {self.model.family} (e.g. they violate a hard "
+                                     "constraint)", int(rows_bad[0]))
         marg = np.clip(marg, 0.0, 1.0)
         # revealed sites are exact deltas (the sums above give them up to rounding)
         is_rev = revealed >= 0
