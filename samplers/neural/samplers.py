@@ -106,7 +106,7 @@ class NeuralAutoregressiveSampler:
         x = np.asarray(model.alphabet)[idx]
         return Samples(
             x=x, planted=None if model.planted is None else np.asarray(model.planted).copy(),
-            model=model.describe(), sampler=self.describe(), seed=seed_repr(seed), trace={"log_q": lq},
+            model=model.describe(), sampler=self.settings(), seed=seed_repr(seed), trace={"log_q": lq},
             wall_time=wall, work={"network_evaluations": passes, "network_rows": n_samples * (self.network.n + 1)},
         )
 
