@@ -55,6 +55,7 @@ def test_results_and_failures_are_reported_per_job(executor):
     assert result is None and isinstance(error, ValueError) and "bad 7" in str(error)
 
 
+@pytest.mark.slow
 def test_a_dead_worker_is_replaced_and_its_job_retried(tmp_path):
     jobs = [Job("dies", die_once, (str(tmp_path / "marker"), 1))] + [Job(f"sq{i}", square, (i,)) for i in range(3)]
     out = _collect(ProcessPool(2), jobs)
@@ -62,6 +63,7 @@ def test_a_dead_worker_is_replaced_and_its_job_retried(tmp_path):
     assert all(out[f"sq{i}"] == (i * i, None) for i in range(3))
 
 
+@pytest.mark.slow
 def test_a_job_that_always_kills_its_worker_fails_after_bounded_retries():
     jobs = [Job("killer", die_always, (0,)), Job("ok", square, (3,))]
     out = _collect(ProcessPool(2, retries=1), jobs)

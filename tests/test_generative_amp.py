@@ -70,6 +70,7 @@ class _WeakSignal(AMPDenoiser):
         return 0.6 * r, 0.6 * g
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::samplers.denoisers.NonConvergenceWarning")
 def test_a_mutant_denoiser_breaks_the_agreement(model, m_se):
     mutant = functools.partial(_WeakSignal, warm_start=True, tol=1e-5, max_iter=400, seed=0)
@@ -120,6 +121,7 @@ def _energy_tolerance(lam: float) -> float:
     return lam / 2 * np.sqrt((1 - RHO) / (RHO * N)) + np.sqrt(lam / (2 * N))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("x, fails", [(1.2, True), (0.9, False)])
 def test_diffusion_fails_where_the_lens_predicts_it(x, fails):
     """x = 1.2 lies in the hard phase (x_alg = 0.995 < x < x_IT = 1.338): the diffusion path has a

@@ -183,6 +183,7 @@ def test_a_denoiser_without_marginals_is_rounded_to_the_nearest_value():
         Autoregressive(MeansOnly(den)).sample(model, 2, seed=0)
 
 
+@pytest.mark.slow
 def test_factory_and_adaptive_schedule():
     """A denoiser class works as a factory; the adaptive grid ends exactly at T and meets the TV bound."""
     model, _, exact, bound = _setup("sk_field")

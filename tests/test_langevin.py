@@ -207,6 +207,7 @@ def test_mala_adaptation_hits_target_then_freezes(wigner2):
 # -- large N ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mala_large_n_reaches_state_evolution_overlap():
     """SpikedWigner(1000, lam=3, Gaussian) from random starts: |x.x*|/N -> m = 1 - 1/lam (Nishimori).
 

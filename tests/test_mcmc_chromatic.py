@@ -157,6 +157,7 @@ TREE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(TREE_CASES))
 def test_tree_bonds_match_closed_form(case):
     couplings, make = TREE_CASES[case]

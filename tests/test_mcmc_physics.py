@@ -12,6 +12,7 @@ from samplers import HeatBath, Metropolis, ParallelTempering
 from spinglass.closed_forms import onsager_energy
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beta", [0.8, 1.2])
 def test_curie_weiss_magnetisation_law_n200(beta):
     """Histogram of M from independent chains vs the exact law P(M) at N = 200, both sides of beta = 1.
@@ -270,6 +271,7 @@ def _se_fixed_point(prior, lam: float) -> float:
     return m
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lam", [2.0, 0.5])
 def test_spiked_wigner_overlap_matches_state_evolution_and_nishimori(lam):
     """Rademacher spiked Wigner at N = 1500: the overlap of MCMC samples with the planted signal is the

@@ -81,6 +81,7 @@ def noise(reference):
 
 
 # -- the trends -----------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_wasserstein_decreases_with_width(reference, noise):
     floor, sd = noise
     margin = max(0.02, 3 * sd)
@@ -89,6 +90,7 @@ def test_wasserstein_decreases_with_width(reference, noise):
     assert w[2] > floor - margin  # no method beats exact samples beyond the noise
 
 
+@pytest.mark.slow
 def test_wasserstein_decreases_with_training_set_size(reference, noise):
     _, sd = noise
     margin = max(0.02, 3 * sd)

@@ -38,6 +38,7 @@ def test_notebook_is_stored_without_outputs_and_reads_its_size(path):
     assert "SPINGLASS_NOTEBOOK_SIZE" in code[0].source, f"{path.name}: first code cell must read the size"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes_at_small_size(path, tmp_path, monkeypatch):
     monkeypatch.setenv("SPINGLASS_NOTEBOOK_SIZE", SMALL_SIZE)
@@ -54,6 +55,7 @@ def test_notebook_executes_at_small_size(path, tmp_path, monkeypatch):
     assert not blank, f"{path.name}: cells {blank} draw a figure but show no image"
 
 
+@pytest.mark.slow
 def test_the_image_check_catches_a_cell_whose_figure_is_never_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     nb = nbformat.v4.new_notebook(cells=[

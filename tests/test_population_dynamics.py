@@ -61,6 +61,7 @@ def test_q3_colouring_is_continuous_at_kesten_stigum():
 # --------------------------------------------------------------------------------------------------
 # q = 5 colouring: first order, c_d < c_c < c_KS = 16
 # --------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_q5_colouring_thresholds_match_the_literature():
     """Zdeborová & Krzakala, PRE 76, 031131 (2007), Erdős-Rényi q = 5: c_d = 12.837, c_c = 13.23.
 
@@ -100,6 +101,7 @@ def test_finite_beta_kesten_stigum_potts_q2():
     assert potts_kesten_stigum(3, 0.0) == math.inf
 
 
+@pytest.mark.slow
 def test_finite_beta_kesten_stigum_naesat_k3():
     beta = 2.0
     e = math.exp(-beta)

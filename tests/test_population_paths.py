@@ -106,6 +106,7 @@ def test_starts_agree_at_an_easy_density():
     assert a.overlap == pytest.approx(b.overlap, abs=0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path, grid", [("gaussian", np.linspace(0.1, 0.3, 9)),
                                         ("erasure", np.linspace(0.04, 0.2, 9))])
 def test_coexistence_between_generative_threshold_and_alpha_d(path, grid):
@@ -138,6 +139,7 @@ def test_informed_overlap_is_monotone_along_the_path():
         assert np.all(np.diff(ov) > 0.0), (path, ov)
 
 
+@pytest.mark.slow
 def test_generative_threshold_is_below_alpha_d():
     """Coarse, cheap version of the measurement (1000 members, 80 sweeps, bisection width 0.3, Gaussian
     path): the tricritical density lies in (7.5, alpha_d)."""

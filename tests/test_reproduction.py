@@ -74,6 +74,7 @@ def test_ordering_of_the_thresholds(reduced_dense_rows):
     assert g[s, "x_alg"] < g[s, "x_IT"] < g[s, "x_dyn"] < g[s, "x_autoregressive"] < g[s, "x_diffusion"]
 
 
+@pytest.mark.slow
 def test_naesat_thresholds_recomputed_at_reduced_resolution_match_the_table():
     """Population dynamics (2000 members, 100 sweeps) against the committed (10000, 300) values within the two
     stated precisions (statistical + systematic); alpha_KS is exact."""
@@ -83,6 +84,7 @@ def test_naesat_thresholds_recomputed_at_reduced_resolution_match_the_table():
         assert abs(r.computed - c["computed"]) <= r.precision + c["precision"] + 1e-12, (r.threshold, r.computed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["gaussian", "erasure"])
 def test_naesat_generative_thresholds_recomputed_at_reduced_resolution_match_the_table(path):
     """The tricritical densities (800 members, 60 sweeps, bisection width 0.1) against the committed values
@@ -170,6 +172,7 @@ def test_finite_size_runs_resume(tmp_path):
     assert len(summ) == 4 and all(s["instances"] == 1 for s in summ)
 
 
+@pytest.mark.slow
 def test_reproduce_command_end_to_end(tmp_path, monkeypatch, capsys):
     """``spinglass reproduce --quick`` at a reduced size: every output file is written and the table printed."""
     tiny = {m: {**cfg, "axis": cfg["axis"][:1], "instances": 1} for m, cfg in finite_size.SETTINGS["quick"].items()}
@@ -194,6 +197,7 @@ def test_reproduce_command_end_to_end(tmp_path, monkeypatch, capsys):
     assert rec["resolution"] == "reduced" and len(rec["rows"]) == len(_record()["rows"])
 
 
+@pytest.mark.slow
 def test_tasks_run_on_a_process_pool_and_thread_settings_are_restored(monkeypatch):
     """Two tasks on two spawned workers give the rows computed in-process (to rounding), and the parent's
     BLAS thread variables are left as they were."""

@@ -69,6 +69,7 @@ def comparable(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["task_id", "metric"]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_and_default_executor_give_identical_rows(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec = parse_spec_text(SMALL)
@@ -141,6 +142,7 @@ def _parts(path: Path) -> list[Path]:
     return results.part_files(path)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_then_rerun_equals_uninterrupted_run(tmp_path):
     spec_path = tmp_path / "slow.toml"
     spec_path.write_text(SLOW)

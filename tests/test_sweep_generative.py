@@ -38,6 +38,7 @@ reveal_per_step = 20
 """
 
 
+@pytest.mark.slow
 def test_generative_sweep_runs_and_records_denoiser_work(tmp_path):
     spec = parse_spec_text(SPEC.format(out=tmp_path / "r.parquet"))
     tasks = expand(spec)

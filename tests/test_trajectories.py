@@ -190,6 +190,7 @@ def test_main_writes_figures_and_summaries(tmp_path, capsys):
     assert "[easy]" in out and "[hard]" in out and "diffusion" in out
 
 
+@pytest.mark.slow
 def test_diffusion_follows_state_evolution_on_an_easy_instance():
     """Rademacher prior, lam = 2, N = 600 (easy phase, continuous transition; no failure on either path).
 
