@@ -133,6 +133,7 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="also store the rows in this dataset directory")
     p.add_argument("--append", action="store_true",
                    help="allow --out to be a dataset that holds another sweep (another name or model family)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar over the sampler's sweeps / steps")
     p.set_defaults(func=_sample)
 
 
@@ -155,7 +156,7 @@ def _sample(args: argparse.Namespace) -> int:
     (task,) = expand(spec)
     if args.out:
         results.claim(results.check_writable(args.out), spec.name, spec.family, append=args.append)
-    rows = execute_task(task)
+    rows = execute_task(task, progress=not args.no_progress)
     params = ", ".join(f"{k}={v}" for k, v in task.model.items())
     settings = ", ".join(f"{k}={v}" for k, v in {**task.settings, **task.run}.items())
     print(f"{task.family}({params}), seed {task.seed}")

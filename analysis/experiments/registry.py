@@ -92,6 +92,8 @@ class SamplerKind:
     ``provides``: capabilities of its ``Samples`` (``"trace"``: per-chain energy traces and
     ``trace_every``; ``"acceptance"``; ``"updates"``: ``work["attempted_updates"]``; ``"chains"``: rows
     grouped into chains).  ``requires``: model capabilities it needs (``"discrete"`` for the MCMC kernels).
+    ``shows_progress``: ``run`` also takes ``progress=True`` to draw a progress bar (used by
+    ``spinglass sample``; sweeps never ask for it).
     """
 
     name: str
@@ -104,6 +106,7 @@ class SamplerKind:
     provides: frozenset[str] = frozenset()
     requires: frozenset[str] = frozenset()
     check: Callable[[dict, str, frozenset], str | None] | None = None
+    shows_progress: bool = False
 
 
 SAMPLERS: dict[str, SamplerKind] = {}

@@ -109,10 +109,11 @@ def expand(spec: SweepSpec) -> list[Task]:
     return tasks
 
 
-def execute_task(task: Task) -> list[dict]:
+def execute_task(task: Task, progress: bool = False) -> list[dict]:
     """Build the model, run the sampler, compute the metrics; return the task's tidy rows (one per metric).
 
     Runs in a worker (a local process, a Dask worker, or this process); everything it needs is in ``task``.
+    ``progress``: draw the sampler's own progress bar where its kind can (``spinglass sample``).
     """
     t0 = time.perf_counter()
     for registry, name, what in ((MODELS, task.family, "model family"), (SAMPLERS, task.sampler_name, "sampler"),
@@ -124,7 +125,10 @@ def execute_task(task: Task) -> list[dict]:
     model = MODELS[task.family].build(task.model, task.seed)
     kind = SAMPLERS[task.sampler_name]
     sampler = kind.build(dict(task.settings))
-    samples = kind.run(sampler, model, task.run, task.sampler_seed)
+    if progress and kind.shows_progress:
+        samples = kind.run(sampler, model, task.run, task.sampler_seed, progress=True)
+    else:
+        samples = kind.run(sampler, model, task.run, task.sampler_seed)
     inp = MetricInput(model, samples, task.run)
     values = {name: float(METRICS[name].compute(inp)) for name in task.metrics}
     common = task.columns()
@@ -209,9 +213,13 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=spec.name, unit="task", disable=not progress or not todo, file=sys.stderr)
+    # the first tasks of a fresh install also compile the numba kernels (cached afterwards): no ETA until then
+    bar.set_postfix_str("first tasks compile kernels", refresh=True)
     try:
         for job, rows, error in backend.run([Job(t.task_id, execute_task, (t,)) for t in todo]):
             task = job.args[0]
+            if bar.n == 0:
+                bar.set_postfix_str("", refresh=False)
             if error is None:
                 results.merge_part(root, task.task_id, rows)
                 for r in rows:

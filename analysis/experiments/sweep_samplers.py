@@ -146,7 +146,7 @@ def _mcmc_resolve(sampler, run: dict) -> dict:
     return run
 
 
-def _mcmc_run(sampler, model: Model, run: dict, seed: int) -> Samples:
+def _mcmc_run(sampler, model: Model, run: dict, seed: int, progress: bool = False) -> Samples:
     init = run["init"]
     if init == "ordered":
         if model.alphabet is None or 1.0 not in np.asarray(model.alphabet):
@@ -154,7 +154,8 @@ def _mcmc_run(sampler, model: Model, run: dict, seed: int) -> Samples:
         init = np.ones(model.n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return sampler.sample(model, run["n_samples"], seed=seed, n_chains=run["n_chains"], init=init)
+        return sampler.sample(model, run["n_samples"], seed=seed, n_chains=run["n_chains"], init=init,
+                              progress=progress)
 
 
 def _mcmc_kind(cls) -> SamplerKind:
@@ -168,7 +169,7 @@ def _mcmc_kind(cls) -> SamplerKind:
                     "init": Param(str, OPTIONAL, choices=("random", "planted", "ordered")),
                     "burn_in": Param(int, OPTIONAL, minimum=0)},
         resolve=_mcmc_resolve, provides=frozenset({"trace", "acceptance", "updates", "chains"}),
-        requires=frozenset({"discrete"}))
+        requires=frozenset({"discrete"}), shows_progress=True)
 
 
 def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozenset()) -> SamplerKind:
@@ -184,23 +185,25 @@ def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozens
 
     return SamplerKind(cls.__name__, build=build, settings_of=lambda e: dict(e.settings),
                        setting_names=(*names, *DENOISER_SETTINGS),
-                       run=lambda e, model, run, seed: e.sampler.sample(model, run["n_samples"], seed=seed),
-                       provides=frozenset({"denoiser"}), requires=requires, check=check_denoiser_for)
+                       run=lambda e, model, run, seed, progress=False: e.sampler.sample(
+                           model, run["n_samples"], seed=seed, progress=progress),
+                       provides=frozenset({"denoiser"}), requires=requires, check=check_denoiser_for,
+                       shows_progress=True)
 
 
 def _langevin_kind(cls) -> SamplerKind:
     names = tuple(inspect.signature(cls).parameters)
 
-    def run(e: _Entry, model, run, seed):
+    def run(e: _Entry, model, run, seed, progress=False):
         return e.sampler.sample(model, run["n_samples"], seed=seed, n_chains=run.get("n_chains", run["n_samples"]),
-                                init=run.get("init", "random"))
+                                init=run.get("init", "random"), progress=progress)
 
     return SamplerKind(cls.__name__, build=lambda s: _Entry(check_sampler(cls(**s)), dict(s)),
                        settings_of=lambda e: dict(e.settings),
                        setting_names=names, run=run,
                        run_params={"n_chains": Param(int, OPTIONAL, minimum=1),
                                    "init": Param(str, OPTIONAL, choices=("random", "planted"))},
-                       provides=frozenset({"acceptance"}), requires=frozenset({"continuous"}))
+                       provides=frozenset({"acceptance"}), requires=frozenset({"continuous"}), shows_progress=True)
 
 
 for _cls in (Metropolis, HeatBath, ParallelTempering):

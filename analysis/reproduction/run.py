@@ -21,6 +21,7 @@ the small experiment sizes; the full run regenerates the committed ``docs/reprod
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -100,13 +101,18 @@ def _tasks(quick: bool, experiments: bool, out: Path) -> list[tuple]:
     return tasks
 
 
-def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log) -> dict:
+def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log, progress: bool = False) -> dict:
+    from tqdm.auto import tqdm
+
     results: dict = {"rows": [], "planes": {}, "finite_size": [], "sk": None, "seconds": {}}
     executor = executor_for(len(tasks), workers=workers, scheduler=scheduler)
-    log(f"reproduce: {len(tasks)} tasks on {executor.description}")
+    log(f"reproduce: {len(tasks)} tasks on {executor.description}; the first result comes after a few minutes "
+        "(the longest tasks start first)")
     t0 = time.perf_counter()
     failures = []
+    bar = tqdm(total=len(tasks), desc="reproduce", unit="task", disable=not progress, file=sys.stderr)
     for job, res, error in executor.run([Job(name, fn, args) for name, fn, args in tasks]):
+        bar.update(1)
         secs = time.perf_counter() - t0
         if error is not None:
             failures.append(f"{job.name}: {type(error).__name__}: {error}")
@@ -120,6 +126,7 @@ def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log) -> dict:
         if "sk" in res:
             results["sk"] = res["sk"]
         log(f"  done: {job.name} ({secs:.1f} s)")
+    bar.close()
     if failures:
         raise JobsFailed(f"reproduce: {len(failures)} of {len(tasks)} tasks failed (finished finite-size rows "
                            "are kept; rerun to retry): " + "; ".join(failures))
@@ -153,7 +160,7 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
     t0 = time.perf_counter()
     tasks = _tasks(quick, experiments, out)
     log(f"reproduce: resolution {resolution}")
-    res = _run_tasks(tasks, workers, scheduler, log if progress else (lambda *a: None))
+    res = _run_tasks(tasks, workers, scheduler, log if progress else (lambda *a: None), progress)
 
     rows = thresholds.order_rows(res["rows"])
     table = thresholds.format_table(rows)
