@@ -34,6 +34,9 @@ WORK_COUNTERS: dict[str, str] = {
     "denoiser_time": "seconds spent inside the denoiser",
     "restarts": "samples redone after a contradiction (autoregressive decimation over BP at beta = inf)",
     "attempted_updates": "single-variable updates attempted by MCMC, over all chains",
+    "network_evaluations": "forward passes of a neural network while sampling",
+    "network_rows": "rows pushed through a neural network while sampling, summed over passes",
+    "training_steps": "optimisation steps of a sampler that trains its network on the model first (VAN)",
 }
 
 

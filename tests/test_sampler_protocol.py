@@ -45,10 +45,10 @@ def test_every_family_is_a_sampler_with_settings_that_name_it(sampler, resumable
 
 
 def test_neural_samplers_are_samplers():
-    from samplers.neural import MADE, NeuralAutoregressiveSampler, NeuralMCMC
+    from samplers.neural import MADE, NeuralAutoregressiveSampler, NeuralMCMC, VariationalAutoregressive
 
     net = MADE(4, 2, hidden=(8,), seed=0)
-    for s in (NeuralAutoregressiveSampler(net), NeuralMCMC(net, n_steps=3)):
+    for s in (NeuralAutoregressiveSampler(net), NeuralMCMC(net, n_steps=3), VariationalAutoregressive(n_steps=3)):
         assert check_sampler(s) is s and not is_resumable(s)
         assert s.settings()["name"] == s.name
 

@@ -50,9 +50,11 @@ from samplers import (
     Samples,
     StochasticInterpolant,
     StochasticLocalization,
+    TorchMetropolis,
 )
 from samplers.base import check_sampler
 from samplers.denoisers import AMPDenoiser, BPDenoiser, ExactDenoiser, SKAMPDenoiser
+from samplers.neural import VariationalAutoregressive
 from spinglass.base import Model
 from spinglass.mean_field import SK
 from spinglass.sparse import NAESATModel, PottsModel
@@ -191,6 +193,35 @@ def _driver_kind(cls, names: tuple[str, ...], requires: frozenset[str] = frozens
                        shows_progress=True)
 
 
+def _torch_chains_kind() -> SamplerKind:
+    """TorchMetropolis: batched chromatic Metropolis chains in torch (CUDA when present) for +-1 pairwise
+    models; the same run settings as the numba MCMC family."""
+    names = tuple(inspect.signature(TorchMetropolis).parameters)
+
+    def run(e: _Entry, model, run, seed):
+        return e.sampler.sample(model, run["n_samples"], seed=seed, n_chains=run.get("n_chains", run["n_samples"]),
+                                init=run.get("init", "random"))
+
+    return SamplerKind("TorchMetropolis", build=lambda s: _Entry(check_sampler(TorchMetropolis(**s)), dict(s)),
+                       settings_of=lambda e: dict(e.settings), setting_names=names, run=run,
+                       run_params={"n_chains": Param(int, OPTIONAL, minimum=1),
+                                   "init": Param(str, OPTIONAL, choices=("random", "planted"))},
+                       provides=frozenset({"trace", "acceptance", "updates", "chains"}),
+                       requires=frozenset({"discrete"}))
+
+
+def _van_kind() -> SamplerKind:
+    """VAN: a MADE trained variationally on the instance, then sampled i.i.d. (needs a finite beta)."""
+    names = tuple(inspect.signature(VariationalAutoregressive).parameters)
+
+    def run(e: _Entry, model, run, seed, progress=False):
+        return e.sampler.sample(model, run["n_samples"], seed=seed, progress=progress)
+
+    return SamplerKind("VAN", build=lambda s: _Entry(check_sampler(VariationalAutoregressive(**s)), dict(s)),
+                       settings_of=lambda e: dict(e.settings), setting_names=names, run=run,
+                       requires=frozenset({"discrete"}), shows_progress=True)
+
+
 def _langevin_kind(cls) -> SamplerKind:
     names = tuple(inspect.signature(cls).parameters)
 
@@ -212,6 +243,8 @@ register_sampler(_driver_kind(StochasticLocalization, ("schedule", "T", "n_steps
 register_sampler(_driver_kind(StochasticInterpolant, ("interpolant", "method", "integrator", "n_steps", "T",
                                                       "diffusion", "rounding", "batch_size")))
 register_sampler(_driver_kind(Autoregressive, ("reveal_per_step", "batch_size"), requires=frozenset({"discrete"})))
+register_sampler(_torch_chains_kind())
+register_sampler(_van_kind())
 register_sampler(_langevin_kind(Langevin))
 register_sampler(_langevin_kind(MALA))
 

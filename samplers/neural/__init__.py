@@ -5,8 +5,9 @@
 * ``made``: ``MADE``, a masked autoregressive network over n sites with K states each.
 * ``autoregressive_training``: maximum-likelihood training on samples (``train_made_ml``), variational
   training from the energy (``train_van``) and importance-sampling estimates of log Z.
-* ``samplers``: ``NeuralAutoregressiveSampler`` (i.i.d. from the network) and ``NeuralMCMC``
-  (independence Metropolis-Hastings with the network as proposal), returning ``Samples``.
+* ``samplers``: ``NeuralAutoregressiveSampler`` (i.i.d. from the network), ``NeuralMCMC``
+  (independence Metropolis-Hastings with the network as proposal) and ``VariationalAutoregressive`` (train
+  a MADE by VAN on the model, then sample it: the train-then-sample form for sweeps), returning ``Samples``.
 """
 
 from .autoregressive_training import (
@@ -17,7 +18,7 @@ from .autoregressive_training import (
     train_van,
 )
 from .made import MADE
-from .samplers import NeuralAutoregressiveSampler, NeuralMCMC
+from .samplers import NeuralAutoregressiveSampler, NeuralMCMC, VariationalAutoregressive
 from .training import (
     NonFiniteLossError,
     TrainConfig,
@@ -33,7 +34,8 @@ from .training import (
 )
 
 __all__ = [
-    "MADE", "NeuralAutoregressiveSampler", "NeuralMCMC", "NonFiniteLossError", "TrainConfig", "TrainHistory",
+    "MADE", "NeuralAutoregressiveSampler", "NeuralMCMC",
+    "NonFiniteLossError", "TrainConfig", "TrainHistory",
     "ImportanceEstimate", "VANResult", "as_index_tensor", "count_parameters", "fit", "importance_log_z",
     "index_to_alphabet", "load_checkpoint", "pick_device", "save_checkpoint", "torch_seed", "train_made_ml",
     "train_van",
@@ -68,3 +70,5 @@ __all__ += [
     "GaussianMixture", "TwoLayerReLUVelocity", "VelocityField", "compare_flow_diffusion", "continuous_carrier",
     "empirical_wasserstein", "flow_matching_loss", "sliced_wasserstein", "train_velocity",
 ]
+
+__all__ += ["VariationalAutoregressive"]

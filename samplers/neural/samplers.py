@@ -29,14 +29,14 @@ import time
 import numpy as np
 import torch
 
-from spinglass._validate import SeedLike, make_rng, seed_repr
+from spinglass._validate import SeedLike, check_real, make_rng, seed_repr
 
 from ..samples import Samples
 from .autoregressive_training import check_network_fits_model, log_weight_of_index
 from .made import MADE
 from .training import check_positive_int
 
-__all__ = ["NeuralAutoregressiveSampler", "NeuralMCMC"]
+__all__ = ["NeuralAutoregressiveSampler", "NeuralMCMC", "VariationalAutoregressive"]
 
 #: rows drawn from the network per batch (memory: rows · n · K floats)
 _BLOCK_ROWS = 1 << 16
@@ -221,3 +221,66 @@ class NeuralMCMC:
                   "mh_steps": total_steps, "chains": C},
             acceptance={"mean": float(np.mean(per)), "per_chain": per},
         )
+
+
+class VariationalAutoregressive:
+    """Train a MADE on the model from its energy alone (VAN, ``train_van``), then draw i.i.d. samples from it.
+
+    The train-then-sample form of the learned autoregressive sampler, so that it runs wherever a sampler
+    does (``compare``, sweeps, ``spinglass sample``).  Needs a finite ``model.beta``.
+
+    Parameters
+    ----------
+    hidden : hidden width(s) of the MADE (int or list of ints).
+    n_steps, batch_size, lr, beta0, anneal_fraction : ``train_van`` settings (annealed energy factor from
+        beta0 to 1 over the first anneal_fraction of the steps).
+    device : "auto" (CUDA when present), "cpu" or "cuda[:k]".
+
+    The seed of ``sample`` seeds the weights, the training batches and the draws; ``Samples.trace`` holds
+    ``log_q`` of each sample and the training curve ``free_energy`` (per step), ``Samples.work`` the
+    training steps and the network evaluations.
+    """
+
+    name = "VAN"
+    resumable = False
+
+    def __init__(self, hidden: int | list[int] = 64, n_steps: int = 500, batch_size: int = 500, lr: float = 1e-3,
+                 beta0: float = 0.1, anneal_fraction: float = 0.5, device: str = "auto"):
+        hs = [hidden] if isinstance(hidden, int | np.integer) else list(hidden)
+        if not hs:
+            raise ValueError("hidden must be a positive integer or a non-empty list of them, got []")
+        self.hidden = [check_positive_int("hidden", h) for h in hs]
+        self.n_steps = check_positive_int("n_steps", n_steps)
+        self.batch_size = check_positive_int("batch_size", batch_size, 2)
+        self.lr = check_real("lr", lr, minimum=0.0, strict_min=True)
+        self.beta0 = check_real("beta0", beta0, minimum=0.0, maximum=1.0)
+        self.anneal_fraction = check_real("anneal_fraction", anneal_fraction, minimum=0.0, maximum=1.0)
+        if not isinstance(device, str):
+            raise TypeError(f"device must be a string ('auto', 'cpu', 'cuda[:k]'), got {type(device).__name__}")
+        self.device = device
+
+    def settings(self) -> dict:
+        return {"name": self.name, "hidden": list(self.hidden), "n_steps": self.n_steps,
+                "batch_size": self.batch_size, "lr": self.lr, "beta0": self.beta0,
+                "anneal_fraction": self.anneal_fraction, "device": self.device}
+
+    def sample(self, model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
+        from .autoregressive_training import train_van
+
+        n_samples = check_positive_int("n_samples", n_samples)
+        if model.alphabet is None:
+            raise TypeError(f"{model.family} has a continuous prior: VAN needs a finite alphabet")
+        rng = make_rng(seed)
+        weights_seed, train_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
+        t0 = time.perf_counter()
+        net = MADE(model.n, model.n_values, self.hidden, seed=weights_seed)
+        fit = train_van(net, model, n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr, beta0=self.beta0,
+                        anneal_fraction=self.anneal_fraction, seed=train_seed, device=self.device,
+                        progress=progress)
+        out = NeuralAutoregressiveSampler(net).sample(model, n_samples, seed=draw_seed)
+        out.sampler = self.settings()
+        out.seed = seed_repr(seed)
+        out.trace["free_energy"] = np.asarray(fit.free_energy)
+        out.work = {**out.work, "training_steps": self.n_steps}
+        out.wall_time = time.perf_counter() - t0
+        return out
