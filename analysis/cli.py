@@ -68,7 +68,9 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
                                    "Re-running skips finished tasks.  Spec format: see "
                                    "analysis/experiments/sweep_spec.py and "
                                    "the README.")
-    p.add_argument("spec", metavar="SPEC", help="TOML sweep specification")
+    p.add_argument("spec", metavar="SPEC", nargs="?",
+                   help="TOML sweep specification, or the name of a packaged one (--list shows them)")
+    p.add_argument("--list", action="store_true", help="list the packaged specs (one per model family, and more)")
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of CPUs)")
     p.add_argument("--scheduler", metavar="ADDR", default=None,
                    help="address of an existing Dask scheduler, e.g. tcp://host:8786 (default: local processes)")
@@ -80,9 +82,19 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    if args.spec is None and not args.list:
+        raise ValueError("sweep: give SPEC (a TOML file or a packaged spec; spinglass sweep --list shows them)")
     from analysis.experiments.sweep import run_sweep
     from analysis.experiments.sweep_spec import load_spec
 
+    if args.list:
+        from analysis.experiments.sweep_spec import packaged_specs
+
+        for name, path in packaged_specs().items():
+            s = load_spec(path)
+            print(f"{name:<18} {s.n_tasks:>4} tasks  {s.family:<16} {s.description}")
+        print("run one with: spinglass sweep NAME  (results go to its output, relative to this folder)")
+        return 0
     spec = load_spec(args.spec)
     if args.workers is not None and args.scheduler is not None:
         raise ValueError("--workers: not used with --scheduler (the cluster has its own workers)")

@@ -170,3 +170,12 @@ def test_threads_is_not_a_sweep_setting():
     text = TINY.format(metrics='["energy"]').replace("sweeps = 20", "sweeps = 20\nthreads = 4")
     with pytest.raises(SpecError, match=r"samplers\[0\]\.threads: unknown"):
         parse_spec_text(text)
+
+
+def test_mixed_sampler_datasets_keep_integer_settings_integer(tmp_path):
+    text = TINY.format(metrics='["energy"]') + '\n[[samplers]]\nname = "ParallelTempering"\nn_samples = 8\n' \
+        'n_chains = 2\nsweeps = 20\nn_temps = 3\n'
+    assert run_sweep(parse_spec_text(text), workers=1, progress=False, output=tmp_path / "mix").ok
+    df = results.load(tmp_path / "mix")
+    assert str(df["sampler_n_temps"].dtype) == "Int64"
+    assert set(df["sampler_n_temps"].dropna()) == {3} and df["sampler_n_temps"].isna().sum() == 4

@@ -6,7 +6,10 @@ machine, headless included.
 
 * :func:`plot_observable` / :func:`observable_figure`: a metric against a swept parameter, one line per
   sampler (and per value of any other swept setting), points at the mean over instance seeds with error
-  bars of one standard error, std(ddof=1)/sqrt(#seeds).
+  bars of one standard error, std(ddof=1)/sqrt(#seeds); beside them the model's exact reference curves and
+  labelled threshold lines where it has them (:mod:`analysis.experiments.references`: Onsager / Yang,
+  Curie-Weiss, SK annealed, spiked-Wigner state evolution).  Series that coincide stay visible: each has
+  its own marker, line style and a smaller marker than the one drawn before it.
 * :func:`plot_efficiency` / :func:`efficiency_figure`: sampling efficiency, a quality metric (default the
   effective sample size of the energy trace) against a cost metric (default the sampling wall time), one
   series per sampler configuration, both averaged over seeds, log-log axes: up and to the left is better.
@@ -23,9 +26,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from .references import label as axis_label
+from .references import references
 from .results import aggregate, parameter_columns
 
 _MARKERS = "osD^v<>pXh"
+_LINESTYLES = ("-", "--", "-.", ":")
 
 
 def _check_columns(df: pd.DataFrame, x: str | None, metrics: Sequence[str]) -> None:
@@ -55,27 +61,40 @@ def _label(keys: Sequence[str], values: tuple) -> str:
     return ", ".join(parts) or "all"
 
 
-def plot_observable(ax: Axes, df: pd.DataFrame, metric: str, x: str) -> Axes:
-    """Draw ``metric`` against the parameter column ``x`` on ``ax``: mean over seeds ± one standard error."""
+def plot_observable(ax: Axes, df: pd.DataFrame, metric: str, x: str, *, exact: bool = True) -> Axes:
+    """Draw ``metric`` against the parameter column ``x`` on ``ax``: mean over seeds ± one standard error.
+
+    ``exact``: also draw the model's reference curves (black) and threshold lines (grey, labelled).
+    """
     _check_columns(df, x, [metric])
     table = aggregate(df, metric)
     if x not in table.columns:
         raise ValueError(f"x: {x!r} does not vary in the results for metric {metric!r}")
     keys = ["sampler", *_series_keys(table, [x, "sampler"])]
-    for i, (values, group) in enumerate(table.groupby(keys, dropna=False, sort=True)):
+    groups = list(table.groupby(keys, dropna=False, sort=True))
+    for i, (values, group) in enumerate(groups):
         group = group.sort_values(x)
         values = values if isinstance(values, tuple) else (values,)
         err = group["sem"].to_numpy(dtype=float)
         ax.errorbar(group[x], group["mean"], yerr=None if np.all(np.isnan(err)) else err,
-                    fmt=_MARKERS[i % len(_MARKERS)] + "-", mfc="none", capsize=2, lw=1, label=_label(keys, values))
-    ax.set_xlabel(x)
-    ax.set_ylabel(metric)
-    ax.legend(fontsize=8)
+                    fmt=_MARKERS[i % len(_MARKERS)], ls=_LINESTYLES[i % len(_LINESTYLES)],
+                    ms=max(7.0 - 1.5 * i, 3.0), mfc="none", capsize=2, lw=1, label=_label(keys, values))
+    if exact:
+        curves, lines = references(df, x, metric)
+        for k, curve in enumerate(curves):
+            ax.plot(curve.x, curve.y, color="black", ls=("-", "--")[k % 2], lw=1, label=curve.label)
+        for k, line in enumerate(lines):
+            ax.axvline(line.at, color="grey", ls=(":", "-.")[k % 2], lw=1, label=f"{line.label} = {line.at:.4g}")
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel(axis_label(metric))
+    ax.legend(fontsize=7)
     return ax
 
 
-def observable_figure(df: pd.DataFrame, x: str, metrics: Sequence[str], title: str | None = None) -> Figure:
-    """One panel per metric of :func:`plot_observable`, side by side."""
+def observable_figure(df: pd.DataFrame, x: str, metrics: Sequence[str], title: str | None = None, *,
+                      exact: bool = True) -> Figure:
+    """One panel per metric of :func:`plot_observable`, side by side; ``title`` defaults to the family and
+    the number of instance seeds averaged."""
     metrics = list(metrics)
     if not metrics:
         raise ValueError("metrics: name at least one metric to plot, got []")
@@ -83,9 +102,12 @@ def observable_figure(df: pd.DataFrame, x: str, metrics: Sequence[str], title: s
     fig = Figure(figsize=(4.8 * len(metrics), 3.8))
     axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
-        plot_observable(ax, df, metric, x)
-    if title:
-        fig.suptitle(title)
+        plot_observable(ax, df, metric, x, exact=exact)
+    if title is None:
+        families = ", ".join(sorted(map(str, df["family"].dropna().unique()))) if "family" in df.columns else ""
+        seeds = df["seed"].nunique() if "seed" in df.columns else 1
+        title = f"{families}: mean over {seeds} instance seed{'s' if seeds != 1 else ''} ± 1 standard error"
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -141,8 +163,8 @@ def plot_efficiency(ax: Axes, df: pd.DataFrame, quality: str = "ess_energy", cos
         for _, r in table.iterrows():
             ax.annotate(f"{r[annotate]:g}" if isinstance(r[annotate], float) else str(r[annotate]),
                         (r[cost], r[quality]), textcoords="offset points", xytext=(4, 3), fontsize=7)
-    ax.set_xlabel(f"cost: {cost}")
-    ax.set_ylabel(f"quality: {quality}")
+    ax.set_xlabel(f"cost: {axis_label(cost)}")
+    ax.set_ylabel(f"quality: {axis_label(quality)}")
     ax.legend(fontsize=8)
     return ax
 

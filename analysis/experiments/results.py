@@ -247,7 +247,8 @@ def load(path: str | Path) -> pd.DataFrame:
     """The results dataset at ``path`` (a directory of part-files, or one Parquet file) as a DataFrame.
 
     Part-files with different columns (e.g. settings that only one sampler has) are merged on the union of
-    their columns, missing entries null (NaN for numbers).  Rows are sorted by task id then metric, and
+    their columns, missing entries null (NaN for floats; integer columns stay integers, pandas ``Int64``
+    with ``<NA>``).  Rows are sorted by task id then metric, and
     columns ordered: task id, family, model parameters, seed, sampler and its settings, metric, value,
     version and timings.  Raises ``ValueError`` when there is nothing to read.
     """
@@ -261,6 +262,9 @@ def load(path: str | Path) -> pd.DataFrame:
         schema = pa.unify_schemas([_schema(f) for f in files], promote_options="permissive")
         table = ds.dataset([str(f) for f in files], schema=schema, format="parquet").to_table()
     df = table.to_pandas()
+    for f in table.schema:  # an integer setting only some samplers have stays integer (nullable), not float
+        if pa.types.is_integer(f.type) and table.column(f.name).null_count:
+            df[f.name] = pd.array(table.column(f.name).to_pylist(), dtype="Int64")
     df = df[_column_order(df.columns)]
     sort = [c for c in ("task_id", "metric") if c in df.columns]
     return df.sort_values(sort, kind="stable").reset_index(drop=True) if sort else df

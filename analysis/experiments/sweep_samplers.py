@@ -11,7 +11,9 @@ Registered in ``analysis.experiments.registry.SAMPLERS`` on import (``sweep_spec
 * ``StochasticInterpolant``: ``interpolant`` ("linear" | "trigonometric"), ``method`` ("ode" | "sde"),
   ``integrator`` ("euler" | "heun" | "rk4"), ``n_steps``, ``T``, ``diffusion``, ``rounding``,
   ``batch_size`` and the denoiser settings.
-* ``Autoregressive``: ``reveal_per_step``, ``batch_size`` and the denoiser settings (random order).
+* ``Autoregressive``: ``reveal_per_step``, ``batch_size``, ``on_contradiction`` ("raise" | "restart": redo
+  a sample whose BP-guided decimation hits a contradiction at beta = inf), ``max_restarts`` and the
+  denoiser settings (random order).
 * ``Langevin`` / ``MALA``: their constructor settings (``step``, ``n_steps``, ``thin``, ``burn_in``,
   ``trace_every``, ``constraint``; MALA also ``adapt``, ``target_accept``, ``adapt_rate``), run settings
   ``n_chains`` and ``init`` ("random" | "planted"); continuous-prior models only.
@@ -242,7 +244,8 @@ for _cls in (Metropolis, HeatBath, ParallelTempering):
 register_sampler(_driver_kind(StochasticLocalization, ("schedule", "T", "n_steps", "rounding", "batch_size")))
 register_sampler(_driver_kind(StochasticInterpolant, ("interpolant", "method", "integrator", "n_steps", "T",
                                                       "diffusion", "rounding", "batch_size")))
-register_sampler(_driver_kind(Autoregressive, ("reveal_per_step", "batch_size"), requires=frozenset({"discrete"})))
+register_sampler(_driver_kind(Autoregressive, ("reveal_per_step", "batch_size", "on_contradiction", "max_restarts"),
+                              requires=frozenset({"discrete"})))
 register_sampler(_torch_chains_kind())
 register_sampler(_van_kind())
 register_sampler(_langevin_kind(Langevin))

@@ -345,6 +345,7 @@ class SweepSpec:
     metrics: tuple[str, ...]
     output: Path
     source: str = "<spec>"
+    description: str = ""
 
     def model_points(self) -> list[dict]:
         """Every model parameter dict of the grid (fixed values, defaults and one grid value per key)."""
@@ -362,13 +363,28 @@ _TOP_KEYS = ("name", "description", "output", "seeds", "metrics", "model", "grid
 MAX_TASKS = 100_000
 
 
+def packaged_specs() -> dict[str, Path]:
+    """The ready sweep specs shipped with the package: name (file stem) -> path."""
+    from importlib import resources
+
+    root = resources.files("analysis.experiments").joinpath("specs")
+    return {Path(str(f)).stem: Path(str(f)) for f in sorted(root.iterdir(), key=lambda f: f.name)
+            if f.name.endswith(".toml")}
+
+
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a TOML sweep specification (``SpecError`` on any problem)."""
+    """Read and validate a TOML sweep specification (``SpecError`` on any problem).
+
+    ``path`` is a file, or the name of a packaged spec (:func:`packaged_specs`: ``sk``, ``generative``, ...)
+    when no such file exists."""
     path = Path(path)
+    if not path.exists() and str(path) in (ready := packaged_specs()):
+        path = ready[str(path)]
     try:
         text = path.read_text()
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read the spec file ({exc.strerror or exc})") from None
+        hint = f"; packaged specs: {', '.join(packaged_specs())}" if not path.exists() else ""
+        raise SpecError(f"{path}: cannot read the spec file ({exc.strerror or exc}){hint}") from None
     return parse_spec_text(text, source=str(path), default_name=path.stem)
 
 
@@ -396,8 +412,7 @@ def _parse(data: Mapping[str, Any], default_name: str, source: str) -> SweepSpec
     name = Param(str, default_name).check("name", data.get("name", default_name))
     if not name or any(c in name for c in "/\\"):
         raise SpecError(f"name: must be a non-empty name without slashes, got {show_value(name)}")
-    if "description" in data:
-        Param(str).check("description", data["description"])
+    description = Param(str, "").check("description", data.get("description", ""))
     output = Path(Param(str).check("output", data.get("output", f"results/{name}.parquet")))
     if not str(output).strip():
         raise SpecError("output: must be a path, got string ''")
@@ -411,7 +426,7 @@ def _parse(data: Mapping[str, Any], default_name: str, source: str) -> SweepSpec
     points = list(_points(MODELS[family], fixed, grid))
     metrics, samplers = _check_requirements(family, points, samplers, metrics)
     return SweepSpec(name=name, family=family, fixed=fixed, grid=grid, seeds=seeds, samplers=samplers,
-                     metrics=metrics, output=output, source=source)
+                     metrics=metrics, output=output, source=source, description=description)
 
 
 def _no_unknown(where: str, table: Mapping, allowed) -> None:
