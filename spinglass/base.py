@@ -103,12 +103,28 @@ class Model(ABC):
         return []
 
     # -- common behaviour ----------------------------------------------------------------------------
+    def derived(self) -> dict:
+        """A per-instance cache for what samplers derive from the (immutable) model once and reuse on every
+        call: the fingerprint, kernel adapters, ...  Not pickled (it is rebuilt on demand)."""
+        return self.__dict__.setdefault("_derived", {})
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_derived", None)
+        return state
+
     def fingerprint(self) -> str:
-        """A SHA-1 digest of the family, n, beta and every array defining the instance.
+        """A SHA-1 digest of the family, n, beta and every array defining the instance (computed once).
 
         Two models with equal fingerprints define the same distribution; MCMC states record it so that a
         run cannot be continued on a different instance.
         """
+        cache = self.derived()
+        if "fingerprint" not in cache:
+            cache["fingerprint"] = self._compute_fingerprint()
+        return cache["fingerprint"]
+
+    def _compute_fingerprint(self) -> str:
         import hashlib
 
         import scipy.sparse as sp

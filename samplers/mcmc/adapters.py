@@ -171,9 +171,18 @@ def adapter_for(model: Model, order: str = "sequential"):
     """The kernel adapter of a model family (TypeError for models without a discrete kernel).
 
     ``order="checkerboard"``: the lattice adapter (``lattice_adapter``); ``order="chromatic"``: the
-    colour-class adapter (``chromatic_adapter``); both raise ValueError for models they cannot sample."""
+    colour-class adapter (``chromatic_adapter``); both raise ValueError for models they cannot sample.
+    Adapters only read the model and are built once per model and order (cached in ``model.derived()``),
+    so repeated ``sample`` calls on one instance pay their set-up once."""
     if not isinstance(model, Model):
         raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+    cache = model.derived().setdefault("mcmc_adapters", {})
+    if order not in cache:
+        cache[order] = _build_adapter(model, order)
+    return cache[order]
+
+
+def _build_adapter(model: Model, order: str):
     if order == "checkerboard":
         return CheckerboardAdapter(model)
     if order == "chromatic":

@@ -1,0 +1,36 @@
+"""Set-up once per model: the fingerprint and the MCMC adapters are derived once and reused, never pickled."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+import spinglass as sg
+from samplers import Metropolis
+from samplers.mcmc.adapters import adapter_for
+
+
+def test_adapters_and_fingerprint_are_built_once_per_model_and_order():
+    model = sg.EdwardsAnderson((8, 8), "pm1", beta=0.7, seed=0)
+    assert adapter_for(model) is adapter_for(model)
+    assert adapter_for(model, "checkerboard") is adapter_for(model, "checkerboard")
+    assert adapter_for(model, "checkerboard") is not adapter_for(model)
+    fp = model.fingerprint()
+    assert model.derived()["fingerprint"] == fp == model._compute_fingerprint()
+    other = sg.EdwardsAnderson((8, 8), "pm1", beta=0.7, seed=1)
+    assert adapter_for(other) is not adapter_for(model) and other.fingerprint() != fp
+
+
+def test_cached_set_up_gives_the_same_samples_and_stays_out_of_pickles():
+    model = sg.SK(30, 1.0, seed=2)
+    first = Metropolis(sweeps=20).sample(model, 6, seed=5)          # builds the cache
+    again = Metropolis(sweeps=20).sample(model, 6, seed=5)          # reuses it
+    fresh = Metropolis(sweeps=20).sample(pickle.loads(pickle.dumps(model)), 6, seed=5)
+    np.testing.assert_array_equal(first.x, again.x)
+    np.testing.assert_array_equal(first.x, fresh.x)
+    assert "_derived" in model.__dict__
+    assert "_derived" not in pickle.loads(pickle.dumps(model)).__dict__
+    # a resumed run checks the (cached) fingerprint against the state's
+    more = Metropolis(sweeps=5).sample(model, 6, state=first.state)
+    assert more.x.shape == (6, 30)
