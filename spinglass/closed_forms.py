@@ -12,7 +12,8 @@ r"""Closed-form ground truth used to validate samplers (docs/physics.md §1).
 * The 2D Ising ferromagnet on a finite L x M torus, exactly (:func:`ising_torus`, below).
 
 Finite torus (Kaufman 1949).  Spins s in {-1, +1}^(L M) on the periodic square lattice,
-H = -sum_<ij> s_i s_j (J = 1, 2 L M bonds) and Z = sum_s exp(-beta H).  With K = beta, the dual coupling K* (tanh K* = e^(-2K)) and, for l = 0 .. 2L - 1,
+H = -sum_<ij> s_i s_j (J = 1, 2 L M bonds) and Z = sum_s exp(-beta H).  With K = beta, the dual coupling
+K* (tanh K* = e^(-2K)) and, for l = 0 .. 2L - 1,
 
     cosh gamma_l = cosh 2K coth 2K - cos(pi l / L)   (gamma_l > 0 for l >= 1),
     gamma_0 = 2K + ln tanh K                         (= 2 (K - K*): negative above T_c, zero at T_c),
