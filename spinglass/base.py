@@ -104,9 +104,14 @@ class Model(ABC):
 
     # -- common behaviour ----------------------------------------------------------------------------
     def derived(self) -> dict:
-        """A per-instance cache for what samplers derive from the (immutable) model once and reuse on every
-        call: the fingerprint, kernel adapters, ...  Not pickled (it is rebuilt on demand)."""
+        """A per-instance cache for what samplers derive from the model once and reuse on every call: the
+        fingerprint, kernel adapters, ...  Setting any attribute (e.g. ``model.beta = 1.0``) empties it (the
+        arrays are read-only); it is not pickled (rebuilt on demand)."""
         return self.__dict__.setdefault("_derived", {})
+
+    def __setattr__(self, name: str, value) -> None:
+        self.__dict__.pop("_derived", None)
+        object.__setattr__(self, name, value)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -34,3 +34,13 @@ def test_cached_set_up_gives_the_same_samples_and_stays_out_of_pickles():
     # a resumed run checks the (cached) fingerprint against the state's
     more = Metropolis(sweeps=5).sample(model, 6, state=first.state)
     assert more.x.shape == (6, 30)
+
+
+def test_changing_an_attribute_empties_the_cache():
+    model = sg.SK(6, 0.5, seed=0)
+    fp, ad = model.fingerprint(), adapter_for(model)
+    model.beta = 1.0
+    assert model.fingerprint() != fp and adapter_for(model) is not ad
+    cold = Metropolis(sweeps=10).sample(sg.SK(6, 1.0, seed=0), 4, seed=2)
+    warm = Metropolis(sweeps=10).sample(model, 4, seed=2)
+    np.testing.assert_array_equal(cold.x, warm.x)

@@ -28,7 +28,7 @@ def test_cli_turns_an_oversized_model_and_memory_errors_into_one_line(capsys, mo
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "n = 1000000" in err and "TB" in err
 
-    def boom(task):
+    def boom(task, progress=False):
         raise MemoryError
 
     monkeypatch.setattr("analysis.experiments.sweep.execute_task", boom)
