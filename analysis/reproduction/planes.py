@@ -15,8 +15,14 @@ noise level on the hard side of it crosses the coexistence region and the sample
 
 The horizontal axis is in the study's units: temperature T = sqrt(3 Delta / 2) for the 3-spin models,
 x = Delta/rho^2 (= 1/lam) for sparse Rademacher.  Thresholds of ``analysis.reproduction.thresholds`` are
-drawn as vertical lines.  NAE-SAT's planes come from population dynamics (``naesat_plane`` below, when
-the population-dynamics path module is present).
+drawn as vertical lines.  NAE-SAT's planes come from population dynamics
+(``analysis.theory.population_paths.naesat_path_plane``;
+``naesat_plane_from_rows`` rebuilds them from the rows that ``spinglass reproduce`` records).
+
+Convention of every figure (this module, ``analysis.theory.phase_diagram.PlaneLines.plot`` and
+``analysis.theory.population_paths.PathPlane.plot``; ``tests/test_record.py`` checks it): sp1 is drawn
+green and dashed with the label "sp1 (informed branch appears)", sp2 blue and dashed with the label
+"sp2 (uninformed branch vanishes)".
 """
 
 from __future__ import annotations
@@ -75,6 +81,16 @@ class ModelPlanes:
                 "lines": {p: {k: (clean(v) if k != "tricritical" else [float(v[0]), float(v[1])])
                               for k, v in d.items()} for p, d in self.lines.items()}}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelPlanes:
+        """The planes back from ``to_dict`` (None -> NaN)."""
+        def arr(a):
+            return np.array([math.nan if v is None else v for v in a], dtype=float)
+
+        lines = {p: {k: (arr(v) if k != "tricritical" else (float(v[0]), float(v[1]))) for k, v in dd.items()}
+                 for p, dd in d["lines"].items()}
+        return cls(model=d["model"], x=arr(d["x"]), lines=lines, thresholds=dict(d["thresholds"]))
+
     def plot(self, axes=None):
         """Two panels: (x, s) and (x, theta)."""
         import matplotlib.pyplot as plt
@@ -119,6 +135,42 @@ def dense_planes(model: str, n_points: int = 60, thresholds: dict | None = None)
     return out
 
 
+def naesat_plane_from_rows(rows: list[dict], path: str, k: int = 5, overlap_gap: float = 0.05):
+    """A ``PathPlane`` rebuilt from its ``to_rows()`` records (as stored in ``planes.json``), for redrawing.
+
+    The overlaps and free entropies are those recorded; sp1, sp2, IT and the grid estimate of the
+    tricritical point are derived from them exactly as ``naesat_path_plane`` does.  The error arrays are not
+    recorded and come back as NaN.
+    """
+    from analysis.theory.population_paths import PathPlane, _lines
+
+    alphas = np.array(sorted({float(r["alpha"]) for r in rows}))
+    grid = np.array(sorted({float(r["u"]) for r in rows}))
+    shape = (alphas.size, grid.size)
+    names = ("overlap_informed", "overlap_uninformed", "dphi_informed", "dphi_uninformed")
+    arrays = {n: np.full(shape, np.nan) for n in names}
+    for r in rows:
+        i, j = int(np.searchsorted(alphas, float(r["alpha"]))), int(np.searchsorted(grid, float(r["u"])))
+        for n in names:
+            arrays[n][i, j] = float(r[n])
+    gap = arrays["overlap_informed"] - arrays["overlap_uninformed"]
+    ddphi = arrays["dphi_informed"] - arrays["dphi_uninformed"]
+    sp1, sp2, it = (np.array(v) for v in zip(*(_lines(grid, gap[i], ddphi[i], overlap_gap)
+                                              for i in range(alphas.size)), strict=True))
+    co = gap > overlap_gap
+    tri = (math.nan, math.nan)
+    hit = np.flatnonzero(co.any(axis=1))
+    if hit.size:
+        i = int(hit[np.argmin(alphas[hit])])
+        js = np.flatnonzero(co[i])
+        tri = (float(alphas[i]), float(0.5 * (grid[js[0]] + grid[js[-1]])))
+    nan = np.full(shape, np.nan)
+    return PathPlane(k=k, path=path, alpha=alphas, grid=grid, overlap_err_informed=nan,
+                     overlap_err_uninformed=nan.copy(), dphi_err_informed=nan.copy(),
+                     dphi_err_uninformed=nan.copy(), sp1=sp1, sp2=sp2, it=it, overlap_gap=overlap_gap,
+                     tricritical=tri, params={"rebuilt_from": "PathPlane.to_rows()"}, **arrays)
+
+
 def threshold_lines(rows, model: str) -> dict:
     """The thresholds of ``model`` (from ``threshold_table`` rows) worth a vertical line, in its units."""
     keep = {"T_d", "T_K", "T_diffusion", "T_autoregressive", "x_IT", "x_dyn", "x_alg", "x_diffusion",
@@ -126,4 +178,5 @@ def threshold_lines(rows, model: str) -> dict:
     return {r.threshold: r.computed for r in rows if r.model == model and r.threshold in keep}
 
 
-__all__ = ["AXES", "ModelPlanes", "dense_planes", "from_delta", "threshold_lines", "to_delta"]
+__all__ = ["AXES", "ModelPlanes", "dense_planes", "from_delta", "naesat_plane_from_rows", "threshold_lines",
+           "to_delta"]

@@ -16,6 +16,11 @@ finite-size runs, SK) run through the sweeps' execution layer (``analysis.experi
 ``workers`` local processes (default: the number of CPUs; the numba kernels are single-threaded, so on 2
 cores two tasks run at once) or on a Dask cluster given ``scheduler``.  ``quick=True`` uses the reduced resolution and
 the small experiment sizes; the full run regenerates the committed ``docs/reproduction`` record.
+
+Two cheaper maintenance steps work on an existing record: ``redraw`` redraws every figure from the record's
+JSON files (after a change of plotting code), and ``refresh_thresholds`` rewrites the threshold table after a
+change of ``published.py`` (recomputing the dense models' rows, which takes a second, and keeping the
+NAE-SAT rows, whose population dynamics takes many minutes).
 """
 
 from __future__ import annotations
@@ -134,8 +139,116 @@ def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log, progress
 
 
 def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _draw_dense_planes(out: Path, pl: planes.ModelPlanes) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    pl.plot(axes)
+    _save(fig, out / f"planes_{pl.model}.png")
+
+
+def _draw_naesat_planes(out: Path, rows: list, naesat_planes: dict) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    lines = planes.threshold_lines(rows, "naesat_5")
+    for ax, path in zip(axes, ("gaussian", "erasure"), strict=True):
+        naesat_planes[path].plot(ax)
+        name = thresholds.NAESAT_PATH_NAMES[path]
+        for key in ("alpha_d", name):
+            if key in lines:
+                ax.axvline(lines[key], ls=":", lw=0.8, color="tab:red" if key == name else "tab:purple",
+                           label=f"{key} = {lines[key]:.3f}")
+        ax.set_title(f"{planes.TITLES['naesat_5']}: {path} path (population dynamics)", fontsize=9)
+        ax.legend(fontsize=6)
+    _save(fig, out / "planes_naesat_5.png")
+
+
+def _draw_finite_size(out: Path, rows: list, summary: list[dict], models) -> None:
+    import matplotlib.pyplot as plt
+
+    for model in models:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+        finite_size.plot_finite_size(summary, model, planes.threshold_lines(rows, model), axes)
+        _save(fig, out / f"finite_size_{model}.png")
+
+
+def _draw_sk(out: Path, sk_rows: list[dict]) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    beyond.plot_sk(sk_rows, ax)
+    _save(fig, out / "beyond_sk.png")
+
+
+def redraw(out: str | Path, log=print) -> list[str]:
+    """Redraw every figure of a record from its JSON files alone (no computation): the planes from
+    ``planes.json``, the finite-size panels from ``finite_size_summary.json``, SK from ``beyond_sk.json``,
+    the threshold lines from ``thresholds.json``.  For a change of plotting code (colours, labels) that
+    must not wait for a 20-minute ``reproduce``.  Returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    out = Path(out)
+    rows = thresholds.rows_from_records(json.loads((out / "thresholds.json").read_text())["rows"])
+    written = []
+    plane_records = json.loads((out / "planes.json").read_text())
+    for model in planes.AXES:
+        if model in plane_records:
+            _draw_dense_planes(out, planes.ModelPlanes.from_dict(plane_records[model]))
+            written.append(f"planes_{model}.png")
+    if "naesat_5" in plane_records:
+        _draw_naesat_planes(out, rows, {p: planes.naesat_plane_from_rows(r, p)
+                                        for p, r in plane_records["naesat_5"].items()})
+        written.append("planes_naesat_5.png")
+    if (out / "finite_size_summary.json").exists():
+        fs = json.loads((out / "finite_size_summary.json").read_text())["summary"]
+        models = sorted({r["model"] for r in fs}, key=thresholds.MODELS.index)
+        _draw_finite_size(out, rows, fs, models)
+        written += [f"finite_size_{m}.png" for m in models]
+    if (out / "beyond_sk.json").exists():
+        _draw_sk(out, json.loads((out / "beyond_sk.json").read_text())["rows"])
+        written.append("beyond_sk.png")
+    log(f"redraw: {len(written)} figures written to {out}")
+    return written
+
+
+def refresh_thresholds(out: str | Path, log=print) -> dict:
+    """Rewrite ``thresholds.json`` / ``thresholds.md`` of a record after a change of ``published.py``.
+
+    The dense models' rows are recomputed at the record's resolution (about a second); the NAE-SAT rows,
+    whose population dynamics takes many minutes, keep their recorded computed values.  Every row's
+    published value, precision and source is read again (``thresholds.refresh_published``), so that
+    ``rel_diff`` and ``within`` are the code's own.  The record notes what was refreshed.  Returns
+    {"max_change_dense": largest |recomputed - recorded| over the dense rows, "rows": number of rows}.
+    """
+    out = Path(out)
+    record = json.loads((out / "thresholds.json").read_text())
+    old = thresholds.rows_from_records(record["rows"])
+    dense = tuple(m for m in thresholds.DENSE_MODELS if any(r.model == m for r in old))
+    new = thresholds.threshold_table(record["resolution"], models=dense) if dense else []
+    recorded = {(r.model, r.threshold): r.computed for r in old}
+    change = max((abs(r.computed - recorded[r.model, r.threshold]) for r in new
+                  if (r.model, r.threshold) in recorded), default=0.0)
+    kept = [r for r in old if r.model not in dense]
+    rows = thresholds.order_rows(thresholds.refresh_published(new + kept))
+    record["rows"] = thresholds.rows_to_records(rows)
+    record["refreshed"] = {
+        "version": __version__,
+        "what": "published values re-read from analysis/reproduction/published.py; dense-model rows recomputed at "
+                "the record's resolution; NAE-SAT rows kept from the full run",
+        "max_change_dense": change}
+    (out / "thresholds.json").write_text(json.dumps(record, indent=1, default=_jsonable))
+    (out / "thresholds.md").write_text(thresholds.format_table(rows) + "\n")
+    log(f"refresh_thresholds: {len(rows)} rows; dense rows moved by at most {change:.3g}")
+    return {"max_change_dense": change, "rows": len(rows)}
 
 
 def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True, workers: int | None = None,
@@ -151,7 +264,6 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -174,25 +286,9 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
     for model in planes.AXES:
         pl = planes.dense_planes(model, 25 if quick else 100, planes.threshold_lines(rows, model))
         plane_records[model] = pl.to_dict()
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-        pl.plot(axes)
-        _save(fig, out / f"planes_{model}.png")
-        plt.close(fig)
+        _draw_dense_planes(out, pl)
     if res["planes"]:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-        lines = planes.threshold_lines(rows, "naesat_5")
-        for ax, path in zip(axes, ("gaussian", "erasure"), strict=True):
-            pl = res["planes"][path]
-            pl.plot(ax)
-            name = thresholds.NAESAT_PATH_NAMES[path]
-            for key in ("alpha_d", name):
-                if key in lines:
-                    ax.axvline(lines[key], ls=":", lw=0.8, color="tab:red" if key == name else "tab:purple",
-                               label=f"{key} = {lines[key]:.3f}")
-            ax.set_title(f"{planes.TITLES['naesat_5']}: {path} path (population dynamics)", fontsize=9)
-            ax.legend(fontsize=6)
-        _save(fig, out / "planes_naesat_5.png")
-        plt.close(fig)
+        _draw_naesat_planes(out, rows, res["planes"])
         plane_records["naesat_5"] = {p: pl.to_rows() for p, pl in res["planes"].items()}
     (out / "planes.json").write_text(json.dumps(plane_records, default=_jsonable))
 
@@ -201,18 +297,11 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
         (out / "finite_size_summary.json").write_text(json.dumps(
             {"version": __version__, "mode": mode, "settings": finite_size.SETTINGS[mode],
              "driver": finite_size.DRIVER, "summary": fs}, indent=1))
-        for model in finite_size.SETTINGS[mode]:
-            fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-            finite_size.plot_finite_size(fs, model, planes.threshold_lines(rows, model), axes)
-            _save(fig, out / f"finite_size_{model}.png")
-            plt.close(fig)
+        _draw_finite_size(out, rows, fs, finite_size.SETTINGS[mode])
         lens, sk_rows = res["sk"]
         (out / "beyond_sk.json").write_text(json.dumps({"version": __version__, "mode": mode, "sizes": SK_SIZES[mode],
                                                         "lens": lens, "rows": sk_rows}, indent=1))
-        fig, ax = plt.subplots(figsize=(5.5, 4))
-        beyond.plot_sk(sk_rows, ax)
-        _save(fig, out / "beyond_sk.png")
-        plt.close(fig)
+        _draw_sk(out, sk_rows)
     seconds = time.perf_counter() - t0
     log(f"reproduce: {seconds:.1f} s in total, written to {out}")
     return {"version": __version__, "quick": quick, "resolution": resolution, "seconds": seconds,
@@ -227,4 +316,4 @@ def _jsonable(v):
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-__all__ = ["NAESAT_PLANES", "SK_BETAS", "SK_SIZES", "reproduce"]
+__all__ = ["NAESAT_PLANES", "SK_BETAS", "SK_SIZES", "redraw", "refresh_thresholds", "reproduce"]

@@ -224,6 +224,79 @@ def rows_from_records(records: list[dict]) -> list[ThresholdRow]:
     return [ThresholdRow(**{k: v for k, v in r.items() if k not in derived}) for r in records]
 
 
+def refresh_published(rows: list[ThresholdRow]) -> list[ThresholdRow]:
+    """The rows with their published value, precision and source read again from ``published.py`` (the
+    computed values untouched; ``rel_diff`` and ``within`` recomputed)."""
+    out = []
+    for r in rows:
+        ref = published(r.model, r.threshold)
+        out.append(ThresholdRow(model=r.model, threshold=r.threshold, units=r.units, computed=r.computed,
+                                precision=r.precision, published=None if ref is None else ref.value,
+                                published_precision=None if ref is None or ref.value is None else ref.precision,
+                                source=None if ref is None else ref.source, method=r.method))
+    return out
+
+
+#: Per model: its two generative thresholds (diffusion / flows, autoregressive) and the side of them on which
+#: the samplers are predicted to fail (docs/physics.md §7): below T_tri for the 3-spin models (down to T = 0:
+#: T_alg = 0 for p >= 3), between x_alg and x_tri for sparse Rademacher, above alpha_tri for NAE-SAT.  Both
+#: failure ranges of a model share their far end, so the path whose threshold lies further towards the side
+#: where both samplers work meets its failure range first along the axis, and its range contains the other's.
+GENERATIVE_THRESHOLDS = {
+    "spherical_3spin": ("T_diffusion", "T_autoregressive", "below"),
+    "ising_3spin": ("T_diffusion", "T_autoregressive", "below"),
+    "sparse_rademacher_0.08": ("x_diffusion", "x_autoregressive", "below"),
+    "naesat_5": ("alpha_diffusion", "alpha_autoregressive", "above"),
+}
+_FAILS = {"spherical_3spin": "below their threshold", "ising_3spin": "below their threshold",
+          "sparse_rademacher_0.08": "between x_alg and their threshold", "naesat_5": "above their threshold"}
+
+
+def failure_order(rows: list[ThresholdRow]) -> dict[str, dict]:
+    """Which generative path fails first in each model (``GENERATIVE_THRESHOLDS``), from the threshold rows.
+
+    Returns model -> {"first": "diffusion" | "autoregressive" | None, "second": the other path (None when
+    unresolved), "thresholds": {path: (name, value, precision)}, "side": "below" | "above", "resolved":
+    bool}.  The order is resolved when the two thresholds differ by more than the sum of their
+    precisions; ``first`` is then the path whose failure range contains the other's.  Models without both
+    rows are left out.
+    """
+    got = {(r.model, r.threshold): r for r in rows}
+    out = {}
+    for model, (diff_name, ar_name, side) in GENERATIVE_THRESHOLDS.items():
+        if (model, diff_name) not in got or (model, ar_name) not in got:
+            continue
+        d, a = got[model, diff_name], got[model, ar_name]
+        resolved = abs(d.computed - a.computed) > d.precision + a.precision
+        ar_first = a.computed > d.computed if side == "below" else a.computed < d.computed
+        first = ("autoregressive" if ar_first else "diffusion") if resolved else None
+        out[model] = {"first": first, "second": None if first is None else
+                      ("diffusion" if first == "autoregressive" else "autoregressive"),
+                      "thresholds": {"diffusion": (diff_name, d.computed, d.precision),
+                                     "autoregressive": (ar_name, a.computed, a.precision)},
+                      "side": side, "resolved": resolved,
+                      "central_first": "autoregressive" if ar_first else "diffusion"}
+    return out
+
+
+def failure_order_sentence(model: str, entry: dict) -> str:
+    """The fixed-format Markdown sentence of docs/reproduction.md §2 for one ``failure_order`` entry."""
+    th = entry["thresholds"]
+    lead = entry["central_first"]
+    other = "diffusion" if lead == "autoregressive" else "autoregressive"
+    (n1, v1, p1), (n2, v2, p2) = th[lead], th[other]
+    cmp = ">" if v1 > v2 else "<"
+    f1, f2 = f"{p1:.1g}", f"{p2:.1g}"
+    prec = f"± {f1} each" if f1 == f2 else f"± {f1} and ± {f2}"
+    values = f"{n1} = {v1:.5f} {cmp} {n2} = {v2:.5f}"
+    fails = f"both samplers fail {_FAILS[model]}"
+    if entry["resolved"]:
+        return (f"**Failure order, {model}:** {lead} fails first. {values} ({prec}); {fails}, so the {lead} "
+                f"failure range contains the {other} one.")
+    return (f"**Failure order, {model}:** not resolved. {values}, but the difference ({abs(v1 - v2):.2f}) is "
+            f"within the summed precisions ({prec}); {fails}, and the central values put {lead} first.")
+
+
 def _fmt(v: float | None, digits: int = 5) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
@@ -251,5 +324,6 @@ def format_table(rows: list[ThresholdRow], markdown: bool = True) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["MODELS", "RESOLUTIONS", "ThresholdRow", "format_table", "naesat_path_row", "naesat_rows", "order_rows",
-           "pspin_rows", "rows_from_records", "rows_to_records", "sparse_rows", "threshold_table", "DENSE_MODELS"]
+__all__ = ["MODELS", "RESOLUTIONS", "GENERATIVE_THRESHOLDS", "ThresholdRow", "failure_order", "failure_order_sentence",
+           "format_table", "naesat_path_row", "naesat_rows", "order_rows", "pspin_rows", "refresh_published",
+           "rows_from_records", "rows_to_records", "sparse_rows", "threshold_table", "DENSE_MODELS"]

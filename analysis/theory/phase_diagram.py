@@ -189,6 +189,16 @@ class PlaneLines:
         return ax
 
 
+def spinodal_lines(spinodals) -> tuple[float, float]:
+    """(sp1, sp2) from a path report's spinodals, by their ``kind``: sp1 = the lowest u at which a stable
+    branch appears ("appears", the informed branch), sp2 = the highest u at which one vanishes
+    ("vanishes", the uninformed branch); NaN for a kind that is absent from the path's domain (e.g. sp1
+    when the informed branch already exists at u = 0)."""
+    appears = [s.u for s in spinodals if s.kind == "appears"]
+    vanishes = [s.u for s in spinodals if s.kind == "vanishes"]
+    return (min(appears) if appears else math.nan), (max(vanishes) if vanishes else math.nan)
+
+
 def delta_s_plane(prior: Prior, p: int, Delta, path: str = "gaussian") -> PlaneLines:
     """sp1, sp2 and IT lines of ``path`` at each Delta (NaN where absent), and the tricritical point."""
     path_obj = as_path(path)
@@ -198,11 +208,7 @@ def delta_s_plane(prior: Prior, p: int, Delta, path: str = "gaussian") -> PlaneL
     lo, hi, fo = (np.full(Delta.size, np.nan) for _ in range(3))
     for k, D in enumerate(Delta):
         rep = analyze_path(StateEvolution(prior, p, float(D)), path_obj, n_points=2, refine=False)
-        us = [s.u for s in rep.spinodals]
-        if len(us) >= 2:
-            lo[k], hi[k] = us[0], us[-1]
-        elif len(us) == 1:
-            hi[k] = us[0]
+        lo[k], hi[k] = spinodal_lines(rep.spinodals)
         if rep.first_order:
             fo[k] = rep.first_order[-1].u
     tri = tricritical_point(prior, p, path_obj)
@@ -210,4 +216,5 @@ def delta_s_plane(prior: Prior, p: int, Delta, path: str = "gaussian") -> PlaneL
                       tricritical=(tri.Delta, tri.u))
 
 
-__all__ = ["PhaseDiagram", "sparse_rademacher_phase_diagram", "pspin_thresholds", "PlaneLines", "delta_s_plane"]
+__all__ = ["PhaseDiagram", "sparse_rademacher_phase_diagram", "pspin_thresholds", "PlaneLines", "delta_s_plane",
+           "spinodal_lines"]

@@ -207,8 +207,8 @@ class PathPlane:
         A, U = np.meshgrid(self.alpha, self.grid, indexing="ij")
         co = self.coexistence
         ax.scatter(A[co], U[co], s=12, color="tab:orange", alpha=0.5, label="coexistence")
-        ax.plot(self.alpha, self.sp1, "b--", label="sp1")
-        ax.plot(self.alpha, self.sp2, "g--", label="sp2")
+        ax.plot(self.alpha, self.sp1, "g--", label="sp1 (informed branch appears)")
+        ax.plot(self.alpha, self.sp2, "b--", label="sp2 (uninformed branch vanishes)")
         ax.plot(self.alpha, self.it, "k-", label="IT (first order)")
         if np.all(np.isfinite(self.tricritical)):
             ax.plot(*self.tricritical, "ro", label="tricritical (grid)")

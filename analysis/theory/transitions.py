@@ -152,6 +152,7 @@ class _Curve:
         self.se, self.path, self.refine = se, path, refine
         g_needed = 2.0 * (u_hi + 1.0 / se.Delta) + 10.0 if math.isfinite(u_hi) else 0.0
         self.xi, self.m, self.u, self.slope, self.phi = path.curve_grid(se, g_needed)
+        self._refine_near_tangencies()
         self.pieces, self.spinodals = self._cut()
 
     def at(self, xi):
@@ -163,6 +164,41 @@ class _Curve:
 
     def slope_at(self, xi: float) -> float:
         return float(self.at(xi)[2])
+
+    def _refine_near_tangencies(self) -> None:
+        """Insert the exact minimum of du/dxi between grid points where the grid cannot tell its sign.
+
+        Just below a tricritical point the coexistence window is narrower than the table's spacing in xi
+        (about 0.01): du/dxi is negative only between two grid points, the grid sees no sign change and the
+        window, its spinodals and its first-order point would be missed.  At every interior local minimum of
+        the tabulated slope that is positive but not larger than its second difference (a parabola through
+        the three points could reach zero), the slope is minimised by bounded Brent between the
+        neighbours, as ``tricritical_point`` does at the global minimum; a negative minimum is added to the
+        grid, so that ``_cut`` brackets both spinodals around it.
+        """
+        from scipy.optimize import minimize_scalar
+
+        s = self.slope
+        if s.size < 3:
+            return
+        left, mid, right = s[:-2], s[1:-1], s[2:]
+        with np.errstate(invalid="ignore"):
+            cand = (np.isfinite(left) & np.isfinite(mid) & np.isfinite(right) & (mid > 0) & (mid <= left)
+                    & (mid < right) & (mid <= left + right - 2.0 * mid))
+        new = []
+        for j in np.flatnonzero(cand) + 1:
+            a, b = float(self.xi[j - 1]), float(self.xi[j + 1])
+            r = minimize_scalar(self.slope_at, bounds=(a, b), method="bounded", options={"xatol": 1e-13})
+            if np.isfinite(r.fun) and r.fun < 0 and a < r.x < b:
+                new.append(float(r.x))
+        if not new:
+            return
+        x_new = np.asarray(new)
+        m_new, u_new, s_new, phi_new = (np.atleast_1d(np.asarray(v, dtype=float)) for v in self.at(x_new))
+        order = np.argsort(np.concatenate([self.xi, x_new]), kind="stable")
+        self.xi, self.m, self.u, self.slope, self.phi = (
+            np.concatenate([a, b])[order] for a, b in ((self.xi, x_new), (self.m, m_new), (self.u, u_new),
+                                                       (self.slope, s_new), (self.phi, phi_new)))
 
     def _cut(self):
         xi, slope = self.xi, self.slope
@@ -227,14 +263,44 @@ class _Curve:
             m = np.interp(u, us[order], ms[order])
             phi = np.interp(u, us[order], ps[order])
         else:
-            for _ in range(4):  # Newton polish in xi, kept inside the piece
-                _, uu, d, _ = self.at(x)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    step = np.where(np.abs(d) > 1e-300, (uu - u) / d, 0.0)
-                x = np.clip(x - np.nan_to_num(step), piece.xi_lo, piece.xi_hi)
+            x = self._polish(piece, u, x, inside)
             m, _, _, phi = self.at(x)
         nan = np.where(inside, 1.0, np.nan)
         return x * nan, m * nan, phi * nan
+
+    def _polish(self, piece: Piece, u: np.ndarray, x: np.ndarray, inside: np.ndarray,
+                max_iter: int = 60) -> np.ndarray:
+        """Safeguarded Newton in xi for u(xi) = u on ``piece`` (monotone: increasing iff stable), from ``x``.
+
+        Each iterate narrows a bracket [lo, hi] of the root; a Newton step leaving it is replaced by
+        bisection.  Near a spinodal u(xi) is flat and the table coarse (a coexistence window narrower than
+        its spacing holds no table point at all), so a fixed number of plain Newton steps from the
+        interpolated start may stop far from the root; this iterates each value until it stops moving
+        (each iteration evaluates only the values still moving).
+        """
+        sgn = 1.0 if piece.stable else -1.0
+        x = np.clip(np.where(np.isfinite(x), x, piece.xi_lo), piece.xi_lo, piece.xi_hi)
+        lo = np.full_like(x, piece.xi_lo)
+        hi = np.full_like(x, piece.xi_hi)
+        idx = np.flatnonzero(inside)
+        eps = 4 * np.finfo(float).eps
+        for _ in range(max_iter):
+            if idx.size == 0:
+                break
+            xa, ua = x[idx], u[idx]
+            _, uu, d, _ = self.at(xa)
+            r = sgn * (uu - ua)
+            la = np.where(r < 0, xa, lo[idx])
+            ha = np.where(r > 0, xa, hi[idx])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                xn = xa - (uu - ua) / d
+            bad = ~np.isfinite(xn) | (xn <= la) | (xn >= ha)
+            xn = np.where(bad, 0.5 * (la + ha), xn)
+            xn = np.where(r != 0, xn, xa)
+            x[idx], lo[idx], hi[idx] = xn, la, ha
+            scale = eps * np.maximum(1.0, np.abs(xa))
+            idx = idx[(np.abs(xn - xa) > scale) & (ha - la > scale)]
+        return x
 
     def solve_scalar(self, piece: Piece, u: float) -> tuple[float, float, float]:
         """Precise fixed point on ``piece`` at scalar u (Brent on u(xi) - u); returns (xi, m, phi)."""
@@ -359,19 +425,25 @@ def _first_order_points(curve: _Curve, stable: list[Piece], lo: float, hi: float
             _, _, pa = curve.solve(a, grid, exact=curve.refine)
             _, _, pb = curve.solve(b, grid, exact=curve.refine)
             d = pa - pb
-            good = np.isfinite(d)
-            for k in np.flatnonzero(good[:-1] & good[1:] & (np.sign(d[:-1]) * np.sign(d[1:]) < 0)):
+            # sign changes between consecutive finite non-zero values (a difference that rounds to exactly 0
+            # at a grid point, next to a tricritical point, must not hide the crossing)
+            nz = np.flatnonzero(np.isfinite(d) & (d != 0))
+            change = np.sign(d[nz[:-1]]) * np.sign(d[nz[1:]]) < 0
+            found: list[float] = []
+            for k, k2 in zip(nz[:-1][change], nz[1:][change], strict=True):
                 def diff(t, a=a, b=b):
                     return curve.solve_scalar(a, t)[2] - curve.solve_scalar(b, t)[2]
 
                 if curve.refine:
-                    da, db = diff(grid[k]), diff(grid[k + 1])
-                    if not np.sign(da) * np.sign(db) < 0:
+                    bracket = _exact_bracket(diff, grid, k, k2)
+                    if bracket is None:
                         continue  # rounding noise of the tabulated potentials, no crossing in exact arithmetic
-                    ustar = brentq(diff, grid[k], grid[k + 1], xtol=1e-14, rtol=4 * np.finfo(float).eps,
-                                   maxiter=500)
+                    ustar = brentq(diff, *bracket, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
+                    if any(abs(ustar - v) <= 1e-12 * max(1.0, abs(ustar)) for v in found):
+                        continue  # the same crossing, reached from a neighbouring grid sign change
+                    found.append(ustar)
                 else:
-                    ustar = grid[k] - d[k] * (grid[k + 1] - grid[k]) / (d[k + 1] - d[k])
+                    ustar = grid[k] - d[k] * (grid[k2] - grid[k]) / (d[k2] - d[k])
                 _, ma, fa = curve.solve_scalar(a, ustar)
                 _, mb, fb = curve.solve_scalar(b, ustar)
                 if abs(ma - mb) < 1e-6:
@@ -385,6 +457,33 @@ def _first_order_points(curve: _Curve, stable: list[Piece], lo: float, hi: float
                                               potential=0.5 * (fa + fb), residual_potential=abs(fa - fb),
                                               residual_fixed_point=res_fp))
     return sorted(points, key=lambda p: p.u)
+
+
+def _exact_bracket(diff, grid: np.ndarray, k: int, k2: int, reach: int = 4) -> tuple[float, float] | None:
+    """A bracket [grid[i], grid[i + 1]] near [grid[k], grid[k2]] where the exactly evaluated ``diff`` changes
+    sign.
+
+    The grid values of the potential difference come from polished interpolation, whose rounding near a
+    spinodal (and in a coexistence window narrower than the table spacing, i.e. next to a tricritical
+    point) can misplace the sign change by a grid step or two: the exact values are checked from k to k2
+    and then outwards, up to ``reach`` steps on each side.  None when no sign change is found.
+    """
+    vals = {}
+
+    def at(i):
+        if i not in vals:
+            vals[i] = diff(grid[i])
+        return vals[i]
+
+    n = len(grid)
+    for j in range(reach + 1):
+        lo, hi = max(k - j, 0), min(k2 + j, n - 1)
+        for i in range(lo, hi):
+            if np.sign(at(i)) * np.sign(at(i + 1)) < 0:
+                return float(grid[i]), float(grid[i + 1])
+            if at(i + 1) == 0.0 and at(i) != 0.0:
+                return float(grid[i]), float(grid[i + 1])
+    return None
 
 
 def _failure_intervals(curve, stable, lo, hi, spinodals, first_order) -> list[tuple[float, float]]:

@@ -359,7 +359,8 @@ class _AMPBase(Denoiser):
 
 
 class AMPDenoiser(_AMPBase):
-    """Bayes-optimal AMP for ``SpikedWigner`` and ``SpikedTensor`` with side channel and revealed variables.
+    """AMP for ``SpikedWigner`` and ``SpikedTensor`` with side channel and revealed variables (Bayes-optimal
+    where the uninformed branch it follows is the Bayes-optimal one: docs/physics.md §3).
 
     Parameters
     ----------
