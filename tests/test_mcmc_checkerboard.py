@@ -142,6 +142,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="order='checkerboard' needs"):
         Metropolis(sweeps=1, order="checkerboard").sample(sg.PlantedColoring(20, 3, 2.0, seed=0), 1, seed=0)
     model = sg.EdwardsAnderson((4, 4), "pm1", seed=0)
-    seq = Metropolis(sweeps=2).sample(model, 2, seed=0)
+    seq = Metropolis(sweeps=2, order="sequential").sample(model, 2, seed=0)
     with pytest.raises(ValueError, match="order = 'sequential'"):
         Metropolis(sweeps=2, order="checkerboard").sample(model, 2, state=seq.state)

@@ -44,3 +44,24 @@ def test_changing_an_attribute_empties_the_cache():
     cold = Metropolis(sweeps=10).sample(sg.SK(6, 1.0, seed=0), 4, seed=2)
     warm = Metropolis(sweeps=10).sample(model, 4, seed=2)
     np.testing.assert_array_equal(cold.x, warm.x)
+
+
+def test_auto_order_picks_the_fastest_kernel_that_applies_and_is_recorded():
+    from samplers.mcmc.adapters import resolve_order
+
+    cases = {"checkerboard": sg.EdwardsAnderson((8, 8), "pm1", beta=0.5, seed=0),
+             "chromatic": sg.EdwardsAnderson((5, 5), "pm1", beta=0.5, seed=0),
+             "sequential": sg.SK(12, 1.0, seed=0)}
+    for expected, model in cases.items():
+        assert resolve_order(model, "auto") == expected
+        res = Metropolis(sweeps=3).sample(model, 2, seed=0)
+        assert res.sampler["order"] == "auto" and res.sampler["order_used"] == expected
+        # a run with "auto" continues with the explicit order it resolved to, and vice versa
+        explicit = Metropolis(sweeps=3, order=expected).sample(model, 2, state=res.state)
+        assert explicit.x.shape == (2, model.n)
+    assert resolve_order(sg.PlantedColoring(30, 3, 2.0, seed=0), "auto") == "sequential"
+    assert resolve_order(sg.CurieWeiss(10, 1.0), "auto") == "sequential"       # a global (mean-field) term
+    # auto is the explicit order's chain: same seed, same numbers
+    lattice = cases["checkerboard"]
+    np.testing.assert_array_equal(Metropolis(sweeps=4).sample(lattice, 4, seed=9).x,
+                                  Metropolis(sweeps=4, order="checkerboard").sample(lattice, 4, seed=9).x)

@@ -37,7 +37,7 @@ def test_spec_expands_grid_seeds_and_samplers():
     # defaults are resolved into the task: every parameter that determines the run is recorded
     t = tasks[0]
     assert t.model == {"L": 4, "dim": 2, "couplings": "ferro", "T": 2.0, "h": 0.0}
-    assert t.settings == {"sweeps": 20, "thin": 1, "trace_every": 1, "order": "sequential"}
+    assert t.settings == {"sweeps": 20, "thin": 1, "trace_every": 1, "order": "auto"}
     assert t.run == {"n_samples": 8, "n_chains": 4, "init": "random", "burn_in": (20 + 1 * 1) // 2}
     ids = [t.task_id for t in tasks]
     assert len(set(ids)) == len(ids)

@@ -19,6 +19,7 @@ from . import kernels_scalar as ks
 from . import kernels_sparse as kp
 from .adapter_base import (
     AdapterBase,
+    binary_uniform_refusal,
     integer_field_bound,
     reference_spins,
     run_chain_blocks,
@@ -167,15 +168,49 @@ class NAESATAdapter(AdapterBase):
             (st["s"], st["npos"], st["energy"], st["sums"], betas, rng, trace, accepted), len(betas), threads)
 
 
+#: ``order="auto"`` tries the chromatic kernel only when the coupling graph is this sparse (stored entries per
+#: site): on denser graphs a colour class holds few sites and the vectorised kernel gains nothing.
+AUTO_CHROMATIC_MAX_DEGREE = 32
+
+
+def resolve_order(model: Model, order: str) -> str:
+    """The concrete sweep order that ``order`` means on ``model``: ``"auto"`` is ``"checkerboard"`` on
+    periodic lattices with even sides, ``"chromatic"`` on other sparse +-1 pairwise models with a uniform
+    prior (degree <= ``AUTO_CHROMATIC_MAX_DEGREE``), ``"sequential"`` otherwise; the others are themselves.
+    Deterministic in the model, so a seeded run with ``"auto"`` is reproducible."""
+    if order != "auto":
+        return order
+    cache = model.derived()
+    if "auto_order" not in cache:
+        cache["auto_order"] = _auto_order(model)
+    return cache["auto_order"]
+
+
+def _auto_order(model: Model) -> str:
+    if binary_uniform_refusal(model) is not None:
+        return "sequential"
+    for candidate in ("checkerboard", "chromatic"):
+        if candidate == "chromatic" and model.couplings.nnz > AUTO_CHROMATIC_MAX_DEGREE * model.n:
+            break
+        try:
+            adapter_for(model, candidate)
+        except ValueError:
+            continue
+        return candidate
+    return "sequential"
+
+
 def adapter_for(model: Model, order: str = "sequential"):
     """The kernel adapter of a model family (TypeError for models without a discrete kernel).
 
     ``order="checkerboard"``: the lattice adapter (``lattice_adapter``); ``order="chromatic"``: the
-    colour-class adapter (``chromatic_adapter``); both raise ValueError for models they cannot sample.
+    colour-class adapter (``chromatic_adapter``); both raise ValueError for models they cannot sample;
+    ``order="auto"``: the fastest of them that applies (:func:`resolve_order`).
     Adapters only read the model and are built once per model and order (cached in ``model.derived()``),
     so repeated ``sample`` calls on one instance pay their set-up once."""
     if not isinstance(model, Model):
         raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
+    order = resolve_order(model, order)
     cache = model.derived().setdefault("mcmc_adapters", {})
     if order not in cache:
         cache[order] = _build_adapter(model, order)

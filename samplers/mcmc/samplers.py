@@ -3,13 +3,15 @@ r"""Metropolis, heat-bath (Glauber) and parallel-tempering samplers over the num
 Samplers are stateless configuration objects (after NetKet); the chain state is an explicit value,
 ``Samples.state`` (an ``MCMCState``), that ``sample(..., state=...)`` takes to continue a run bit for bit.
 
-Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates; with
-``order="sequential"``, the default, sites 0..n-1 in turn; with ``order="checkerboard"``, for binary
-models on periodic lattices with even sides (EdwardsAnderson), every site of one checkerboard colour and
-then of the other, on the vectorised lattice kernel ``kernels_lattice``; with ``order="chromatic"``, for
-binary pairwise models with sparse couplings (EA on any lattice, Ising models on sparse graphs), every
-site of one class of a greedy colouring of the coupling graph, class after class, on the vectorised
-kernel ``kernels_chromatic``: the same law, other numbers), then keeps its state; with
+Schedule of one call: every chain runs ``sweeps`` sweeps (a sweep = n attempted single-site updates; the
+default ``order="auto"`` picks the fastest of the orders below that applies to the model (checkerboard, then
+chromatic, else sequential; ``Samples.sampler["order_used"]``; the choice depends only on the model, so seeded
+runs stay reproducible); with ``order="sequential"`` sites 0..n-1 in turn; with ``order="checkerboard"``, for
+binary models on periodic lattices with even sides (EdwardsAnderson), every site of one checkerboard colour
+and then of the other, on the vectorised lattice kernel ``kernels_lattice``; with ``order="chromatic"``, for
+binary pairwise models with sparse couplings (EA on any lattice, Ising models on sparse graphs), every site of
+one class of a greedy colouring of the coupling graph, class after class, on the vectorised kernel
+``kernels_chromatic``: the same law, other numbers), then keeps its state; with
 k = n_samples / n_chains > 1 it keeps k states spaced by ``thin`` sweeps.  Row ``c * k + j`` of
 ``Samples.x`` is the j-th state kept by chain c.  Every ``trace_every``
 sweeps each chain (at the target temperature) records ``trace["energy"]`` and, for scalar and NAE-SAT
@@ -44,16 +46,17 @@ from spinglass.base import Model
 from spinglass.exact import check_configurations_on_alphabet
 
 from ..samples import Samples
-from .adapters import adapter_for
+from .adapters import adapter_for, resolve_order
 from .initial import initial_configurations
 from .kernels_sparse import tempering_swaps
 from .rng import new_streams
 
-#: Site visiting orders of a sweep: sites 0..n-1 in turn; (periodic lattices with even sides) all sites
-#: of one checkerboard colour, then all of the other (``kernels_lattice``); (binary models with sparse
-#: couplings) the classes of a greedy colouring of the coupling graph, one after the other
-#: (``kernels_chromatic``).
-SWEEP_ORDERS = ("sequential", "checkerboard", "chromatic")
+#: Site visiting orders of a sweep: "auto" (the default) picks the fastest of the three below that applies
+#: (``adapters.resolve_order``; the order used is in ``Samples.sampler["order_used"]``); sites 0..n-1 in turn;
+#: (periodic lattices with even sides) all sites of one checkerboard colour, then all of the other
+#: (``kernels_lattice``); (binary models with sparse couplings) the classes of a greedy colouring of the
+#: coupling graph, one after the other (``kernels_chromatic``).
+SWEEP_ORDERS = ("auto", "sequential", "checkerboard", "chromatic")
 
 
 @dataclass
@@ -70,7 +73,7 @@ class MCMCState:
     model: dict
     fingerprint: str = ""
     parity: int = 0
-    order: str = "sequential"
+    order: str = "auto"
 
     def copy(self) -> MCMCState:
         return MCMCState({k: v.copy() for k, v in self.chains.items()}, self.rng.copy(), self.betas.copy(),
@@ -86,7 +89,7 @@ class _MCMC:
     heat_bath = False
 
     def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, threads: int = 1,
-                 order: str = "sequential"):
+                 order: str = "auto"):
         self.sweeps = check_int("sweeps", sweeps, minimum=0)
         self.thin = check_int("thin", thin, minimum=1)
         self.trace_every = check_int("trace_every", trace_every, minimum=1)
@@ -134,9 +137,9 @@ class _MCMC:
                 raise TypeError("state must be an MCMCState (Samples.state of an earlier run)")
             if state.fingerprint != model.fingerprint():
                 raise ValueError("state belongs to a different model instance (its fingerprint differs)")
-            if state.order != self.order:
+            if state.order != resolve_order(model, self.order):
                 raise ValueError(f"state was run with order = {state.order!r}, this sampler has order = "
-                                 f"{self.order!r}")
+                                 f"{self.order!r} (here {resolve_order(model, self.order)!r})")
             st = state.copy()
             n_chains_state, R = st.perm.shape
             if n_chains is not None and n_chains != n_chains_state:
@@ -231,7 +234,8 @@ class _MCMC:
                 trace[name] = traced[:, j] / model.n
         settings = self.settings()
         settings.update({"n_chains": C, "init": init if isinstance(init, str) else "given",
-                         "continued": state is not None, "threads": self.threads})
+                         "continued": state is not None, "threads": self.threads,
+                         "order_used": resolve_order(model, self.order)})
         return Samples(
             x=x_out, planted=None if model.planted is None else np.asarray(model.planted).copy(),
             model=model.describe(), sampler=settings, seed=seed_repr(seed) if state is None else "state",
@@ -252,7 +256,8 @@ class _MCMC:
         betas = np.tile(ladder, n_chains).astype(np.float64)
         return MCMCState(chains=chains, rng=new_streams(rng, n_chains * R), betas=betas, perm=perm,
                          swap_rng=new_streams(rng, n_chains), ladder=ladder, sweeps_done=0,
-                         model=model.describe(), fingerprint=model.fingerprint(), order=self.order)
+                         model=model.describe(), fingerprint=model.fingerprint(),
+                         order=resolve_order(model, self.order))
 
 
 class Metropolis(_MCMC):
@@ -286,7 +291,7 @@ class ParallelTempering(_MCMC):
 
     def __init__(self, betas=None, n_temps: int = 8, beta_min_ratio: float = 0.2, swap_every: int = 1,
                  local: str = "metropolis", sweeps: int = 1000, thin: int = 1, trace_every: int = 1,
-                 threads: int = 1, order: str = "sequential"):
+                 threads: int = 1, order: str = "auto"):
         super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every, threads=threads, order=order)
         self.n_temps = check_int("n_temps", n_temps, minimum=2)
         self.beta_min_ratio = check_real("beta_min_ratio", beta_min_ratio, minimum=0.0, maximum=1.0,
