@@ -71,4 +71,19 @@ __all__ += [
     "empirical_wasserstein", "flow_matching_loss", "sliced_wasserstein", "train_velocity",
 ]
 
+# -- amortised denoisers of the dense spiked Wigner model, trained on fresh planted pairs --------------------
+from .amortised_amp import AmortisedAMP, AmortisedDenoiser, BoundAmortisedAMP  # noqa: E402
+from .amortised_training import (  # noqa: E402
+    PlantedMSE,
+    planted_denoising_loss,
+    planted_mse,
+    train_amortised_denoiser,
+)
+from .planted_data import PlantedBatch, PlantedSpikedWigner  # noqa: E402
+
+__all__ += [
+    "AmortisedAMP", "AmortisedDenoiser", "BoundAmortisedAMP", "PlantedBatch", "PlantedMSE", "PlantedSpikedWigner",
+    "planted_denoising_loss", "planted_mse", "train_amortised_denoiser",
+]
+
 __all__ += ["VariationalAutoregressive"]

@@ -1,0 +1,205 @@
+r"""Training data for amortised denoisers without MCMC: fresh planted pairs of the spiked Wigner model.
+
+Why planted pairs are exact posterior data
+------------------------------------------
+``spinglass.SpikedWigner(n, lam, prior, seed)`` draws x* ~ p0^n and the observation
+Y_ij = sqrt(lam/n) x*_i x*_j + W_ij (i < j, W_ij ~ N(0, 1), Y symmetric, zero diagonal), and its posterior
+is the model with couplings J = sqrt(lam/n) Y (``model.couplings``).  The pair (J, x*) is one exact draw
+of the joint law, so x* is an exact posterior sample given J (Nishimori).  With a side observation
+y_t = t x* + sqrt(t) z (z ~ N(0, I_n)) the posterior mean E[x | J, y_t] minimises
+
+    L(m) = E_{J, x*, t, z} || m(J, y_t, t) - x* ||^2 / n
+
+over all functions m of (J, y_t, t): the denoising loss of ``samplers.neural.denoiser`` with the instance J
+as an extra input.  Fresh (J, x*, t, z) at every step make the training set infinite (no over-fitting to
+instances) and need no sampler of the posterior.
+
+The law of an instance (both backends)
+--------------------------------------
+    x*_i ~ p0 i.i.d. (``prior.sample``),  J_ij = J_ji = (lam/n) x*_i x*_j + sqrt(lam/n) W_ij (i < j),  J_ii = 0,
+
+with W_ij ~ N(0, 1) independent.  ``backend="spinglass"`` builds every instance with the model's own
+constructor ``SpikedWigner(n, lam, prior, seed)`` (seed drawn from the torch generator) and returns
+``model.couplings`` / ``model.planted``: the reference, O(n^2) numpy work per instance.  ``backend="torch"``
+(default, several times faster) draws x* with the same ``prior.sample`` (numpy generator seeded from the
+torch generator) and the noise as W = (G + G^T) / sqrt(2) with G_ij i.i.d. N(0, 1) (``torch.randn`` on the
+CPU, in the output dtype): W is symmetric and its entries above the diagonal are i.i.d. N(0, 1), the law of
+the model's W.  ``tests/test_neural_amortised.py`` checks that both backends give the same law (moments of
+the noise entries, the spike, the prior frequencies, and two-sample tests against ``SpikedWigner`` on
+instance-level statistics).
+
+Side channel and path times
+---------------------------
+Each instance carries R = ``rows_per_instance`` side observations, each with its own t and z:
+t = 0 with probability ``p_zero`` and otherwise log t ~ U[log t_min, log t_max] (the distribution of
+``samplers.neural.denoiser.denoising_loss``), or a fixed t given to :meth:`PlantedSpikedWigner.draw`.
+``lam`` is one SNR, or a range (lo, hi) from which each instance draws lam ~ U[lo, hi] (amortising over the
+SNR as well; the network receives lam with the instance).
+
+Randomness: every draw consumes, from one CPU ``torch.Generator``, in order: lam (range only), one 63-bit
+seed per instance (for x*, and for the model with the spinglass backend), G (torch backend), t, z.  The same
+generator state and dtype give bit-for-bit the same batch on any machine.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from spinglass.priors import Prior
+from spinglass.spiked import SpikedWigner
+
+from .denoiser import _draw_t, _pos_real
+from .training import check_positive_int
+
+__all__ = ["PlantedBatch", "PlantedSpikedWigner"]
+
+BACKENDS = ("torch", "spinglass")
+
+
+@dataclass
+class PlantedBatch:
+    """I planted instances with R side observations each.
+
+    J : (I, n, n) couplings.  lam : (I,) SNR of each instance.  x : (I, n) planted configurations.
+    t : (I, R) path times.  y : (I, R, n) side observations y = t x + sqrt(t) z.
+    """
+
+    J: torch.Tensor
+    lam: torch.Tensor
+    x: torch.Tensor
+    t: torch.Tensor
+    y: torch.Tensor
+
+    def to(self, device) -> PlantedBatch:
+        return PlantedBatch(*(getattr(self, k).to(device) for k in ("J", "lam", "x", "t", "y")))
+
+
+def _check_lam(lam) -> tuple[float, float]:
+    """lam as a range (lo, hi) (lo == hi for one value); ValueError / TypeError naming ``lam``."""
+    if isinstance(lam, numbers.Real) and not isinstance(lam, bool):
+        v = float(lam)
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError(f"lam must be a finite real number > 0 or a range (lo, hi), got {v}")
+        return v, v
+    if isinstance(lam, Sequence) and not isinstance(lam, str | bytes) and len(lam) == 2:
+        lo, hi = (_pos_real("lam", v) for v in lam)
+        if hi < lo:
+            raise ValueError(f"lam range must have lo <= hi, got ({lo}, {hi})")
+        return lo, hi
+    raise TypeError(f"lam must be a real number > 0 or a pair (lo, hi), got {type(lam).__name__} {lam!r}")
+
+
+def _check_generator(generator) -> torch.Generator:
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    if generator.device.type != "cpu":
+        raise ValueError(f"generator must live on the CPU (draws are device independent), got {generator.device}")
+    return generator
+
+
+class PlantedSpikedWigner:
+    r"""Fresh planted spiked-Wigner instances with side observations (module docstring).
+
+    Parameters
+    ----------
+    n : number of variables (>= 2).
+    lam : SNR lam = 1/Delta (> 0), or a range (lo, hi) drawn uniformly per instance.
+    prior : a ``spinglass.priors.Prior`` (Rademacher, SparseRademacher(rho), Gaussian, any ``DiscretePrior``).
+    rows_per_instance : R, side observations (t, z) per instance (>= 1).
+    t_min, t_max : range of the log-uniform t (0 < t_min < t_max).  p_zero : probability of t = 0, in [0, 1).
+    backend : "torch" (default) or "spinglass" (the model's constructor; slower reference).
+    dtype : torch.float32 (default) or torch.float64 for the returned tensors (draws are made in float64).
+    """
+
+    def __init__(self, n: int, lam: float | tuple[float, float], prior: Prior, *, rows_per_instance: int = 16,
+                 t_min: float = 1e-2, t_max: float = 100.0, p_zero: float = 0.05, backend: str = "torch",
+                 dtype: torch.dtype = torch.float32):
+        self.n = check_positive_int("n", n, 2)
+        self.lam_range = _check_lam(lam)
+        if not isinstance(prior, Prior):
+            raise TypeError(f"prior must be a spinglass.priors.Prior, got {type(prior).__name__}")
+        self.prior = prior
+        self.rows_per_instance = check_positive_int("rows_per_instance", rows_per_instance, 1)
+        self.t_min = _pos_real("t_min", t_min)
+        self.t_max = _pos_real("t_max", t_max)
+        if self.t_max <= self.t_min:
+            raise ValueError(f"t_max must be > t_min = {self.t_min}, got {self.t_max}")
+        if isinstance(p_zero, bool) or not isinstance(p_zero, numbers.Real) or not 0.0 <= float(p_zero) < 1.0:
+            raise ValueError(f"p_zero must be a real number in [0, 1), got {p_zero!r}")
+        self.p_zero = float(p_zero)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.backend = backend
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        self.dtype = dtype
+
+    def describe(self) -> dict:
+        lo, hi = self.lam_range
+        return {"name": "PlantedSpikedWigner", "n": self.n, "lam": lo if lo == hi else [lo, hi],
+                "prior": self.prior.describe(), "rows_per_instance": self.rows_per_instance, "t_min": self.t_min,
+                "t_max": self.t_max, "p_zero": self.p_zero, "backend": self.backend}
+
+    # -- instances ------------------------------------------------------------------------------------------
+    def _lams(self, count: int, gen: torch.Generator) -> torch.Tensor:
+        lo, hi = self.lam_range
+        if lo == hi:
+            return torch.full((count,), lo, dtype=torch.float64)
+        return lo + (hi - lo) * torch.rand(count, generator=gen, dtype=torch.float64)
+
+    def instances(self, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``count`` fresh instances (J (I, n, n), lam (I,), x* (I, n)) drawn with ``generator`` (CPU)."""
+        count = check_positive_int("count", count, 1)
+        gen = _check_generator(generator)
+        n = self.n
+        lams = self._lams(count, gen)
+        seeds = torch.randint(0, 2**63 - 1, (count,), generator=gen, dtype=torch.int64).tolist()
+        if self.backend == "spinglass":
+            Js, xs = [], []
+            for lam, seed in zip(lams.tolist(), seeds, strict=True):
+                model = SpikedWigner(n, lam, self.prior, seed=int(seed))
+                Js.append(np.asarray(model.couplings, dtype=float))
+                xs.append(np.asarray(model.planted, dtype=float))
+            J = torch.as_tensor(np.stack(Js))
+            x = torch.as_tensor(np.stack(xs))
+        else:
+            x = torch.as_tensor(np.stack([self.prior.sample(n, seed=np.random.default_rng(int(s))) for s in seeds]),
+                                dtype=self.dtype)
+            # (G + G^T) / sqrt(2) for G with i.i.d. N(0, 1) entries is symmetric with i.i.d. N(0, 1) entries above
+            # the diagonal: the law of W_ij (i < j) without a triangular copy
+            G = torch.randn((count, n, n), generator=gen, dtype=self.dtype)
+            scale = torch.sqrt(lams / n).to(self.dtype)[:, None, None]
+            J = G + G.transpose(1, 2)
+            J.mul_(scale * math.sqrt(0.5)).add_(scale**2 * (x[:, :, None] * x[:, None, :]))
+            J.diagonal(dim1=1, dim2=2).zero_()
+        return J.to(self.dtype), lams.to(self.dtype), x.to(self.dtype)
+
+    def side_channel(self, x: torch.Tensor, t: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """y = t x + sqrt(t) z for x (I, n) and t (I, R): (I, R, n), z drawn from ``generator`` (float64)."""
+        gen = _check_generator(generator)
+        if x.ndim != 2 or t.ndim != 2 or t.shape[0] != x.shape[0]:
+            raise ValueError(f"x must be (I, n) and t (I, R) with the same I, got {tuple(x.shape)}, {tuple(t.shape)}")
+        z = torch.randn((t.shape[0], t.shape[1], x.shape[1]), generator=gen, dtype=torch.float64)
+        t64 = t.to(torch.float64)
+        y = t64[:, :, None] * x.to(torch.float64)[:, None, :] + torch.sqrt(t64)[:, :, None] * z
+        return y.to(self.dtype)
+
+    def draw(self, count: int, generator: torch.Generator, *, t: float | None = None) -> PlantedBatch:
+        """``count`` fresh instances with R side observations each (module docstring), on the CPU.
+
+        t : None (t drawn per row: p_zero δ_0 + (1 - p_zero) LogUniform[t_min, t_max]) or a fixed t >= 0.
+        """
+        J, lams, x = self.instances(count, generator)
+        R = self.rows_per_instance
+        if t is None:
+            tt = _draw_t(count * R, generator, self.t_min, self.t_max, self.p_zero, torch.float64).reshape(count, R)
+        else:
+            tt = torch.full((count, R), _pos_real("t", t, allow_zero=True), dtype=torch.float64)
+        y = self.side_channel(x, tt, generator)
+        return PlantedBatch(J=J, lam=lams, x=x, t=tt.to(self.dtype), y=y)
