@@ -87,3 +87,18 @@ __all__ += [
 ]
 
 __all__ += ["VariationalAutoregressive"]
+
+# -- learned message passing on sparse factor graphs (planted colouring / NAE-SAT), BP-initialised ------------
+from .message_passing import MessagePassingDenoiser, MPOutput, SparseGraph, SparseMessagePassing  # noqa: E402
+from .message_passing_training import (  # noqa: E402
+    BPComparison,
+    compare_with_bp,
+    planted_cross_entropy,
+    train_message_passing,
+)
+from .planted_sparse_data import PlantedSparsePairs, SparseBatch, planted_indices  # noqa: E402
+
+__all__ += [
+    "MessagePassingDenoiser", "MPOutput", "SparseGraph", "SparseMessagePassing", "BPComparison", "compare_with_bp",
+    "planted_cross_entropy", "train_message_passing", "PlantedSparsePairs", "SparseBatch", "planted_indices",
+]
