@@ -423,7 +423,8 @@ def test_redraw_writes_every_figure_from_the_records(tmp_path):
 
     from analysis.reproduction import run
 
-    for name in ("thresholds.json", "planes.json", "finite_size_summary.json", "beyond_sk.json"):
+    for name in ("thresholds.json", "planes.json", "finite_size_summary.json", "beyond_sk.json",
+                 "opposite_regime.json", "tensor_trend.json"):
         shutil.copy(RECORD / name, tmp_path / name)
     written = run.redraw(tmp_path, log=lambda *a: None)
     committed = sorted(p.name for p in RECORD.glob("*.png"))

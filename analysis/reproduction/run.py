@@ -9,7 +9,11 @@ Writes into ``out``:
 * ``finite_size_<model>.jsonl`` (resumable rows), ``finite_size_summary.json`` and
   ``finite_size_<model>.png``;
 * ``beyond_sk.json`` / ``beyond_sk.png``: the SK model through the lens and algorithmic stochastic
-  localisation on it (``analysis.reproduction.beyond``).
+  localisation on it (``analysis.reproduction.beyond``);
+* ``opposite_regime.json`` / ``opposite_regime.png``: MCMC's time to the informed state against N in the
+  easy phase of sparse Rademacher, beside diffusion's success rate (``analysis.reproduction.opposite_regime``);
+* ``tensor_trend_n<N>.jsonl`` (resumable rows), ``tensor_trend.json`` / ``tensor_trend.png``: the Ising
+  3-spin generative energy gaps against N (``analysis.reproduction.tensor_trend``).
 
 The work is split into independent tasks (thresholds of each model, each NAE-SAT path, each model's
 finite-size runs, SK) run through the sweeps' execution layer (``analysis.experiments.execution``): on
@@ -35,7 +39,7 @@ import numpy as np
 from analysis.experiments.execution import Job, JobsFailed, check_workers, executor_for
 from spinglass import __version__
 
-from . import beyond, finite_size, planes, thresholds
+from . import beyond, finite_size, opposite_regime, planes, tensor_trend, thresholds
 
 #: Beyond the study: the SK betas and the experiment sizes of each mode.
 SK_BETAS = (0.3, 0.6, 0.9, 1.2)
@@ -83,6 +87,14 @@ def _task_finite_size(mode: str, model: str, out: str) -> dict:
     return {"finite_size": finite_size.run_finite_size(path, mode=mode, models=[model])}
 
 
+def _task_opposite_regime(mode: str) -> dict:
+    return {"opposite_regime": opposite_regime.run_opposite_regime(mode)}
+
+
+def _task_tensor_trend(mode: str, out: str) -> dict:
+    return {"tensor_trend": tensor_trend.run_tensor_trend(out, mode)}
+
+
 def _task_sk(mode: str) -> dict:
     return {"sk": (beyond.sk_lens(SK_BETAS), beyond.run_sk_experiment(SK_BETAS, **SK_SIZES[mode]))}
 
@@ -96,6 +108,8 @@ def _tasks(quick: bool, experiments: bool, out: Path) -> list[tuple]:
         tasks += [(f"finite size, {m}", _task_finite_size, (mode, m, str(out)))
                   for m in ("naesat_5", "sparse_rademacher_0.08")]
         tasks.append(("SK beyond the study", _task_sk, (mode,)))
+        tasks.append(("opposite regime (MCMC time against N)", _task_opposite_regime, (mode,)))
+        tasks.append(("Ising 3-spin energy gap against N", _task_tensor_trend, (mode, str(out))))
     tasks += [("NAE-SAT thresholds", _task_naesat, (resolution,)),
               ("NAE-SAT plane, gaussian path", _task_naesat_plane, (mode, "gaussian")),
               ("NAE-SAT plane, erasure path", _task_naesat_plane, (mode, "erasure"))]
@@ -109,7 +123,8 @@ def _tasks(quick: bool, experiments: bool, out: Path) -> list[tuple]:
 def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log, progress: bool = False) -> dict:
     from tqdm.auto import tqdm
 
-    results: dict = {"rows": [], "planes": {}, "finite_size": [], "sk": None, "seconds": {}}
+    results: dict = {"rows": [], "planes": {}, "finite_size": [], "sk": None, "opposite_regime": [],
+                     "tensor_trend": [], "seconds": {}}
     executor = executor_for(len(tasks), workers=workers, scheduler=scheduler)
     log(f"reproduce: {len(tasks)} tasks on {executor.description}; the first result comes after a few minutes "
         "(the longest tasks start first)")
@@ -130,6 +145,9 @@ def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log, progress
             results["planes"][res["plane"][0]] = res["plane"][1]
         if "sk" in res:
             results["sk"] = res["sk"]
+        for key in ("opposite_regime", "tensor_trend"):
+            if key in res:
+                results[key] = res[key]
         log(f"  done: {job.name} ({secs:.1f} s)")
     bar.close()
     if failures:
@@ -188,6 +206,44 @@ def _draw_sk(out: Path, sk_rows: list[dict]) -> None:
     _save(fig, out / "beyond_sk.png")
 
 
+def _draw_opposite_regime(out: Path, summary: list[dict]) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    opposite_regime.plot_opposite_regime(summary, axes)
+    _save(fig, out / "opposite_regime.png")
+
+
+def _draw_tensor_trend(out: Path, summary: list[dict]) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    tensor_trend.plot_tensor_trend(summary, ax)
+    _save(fig, out / "tensor_trend.png")
+
+
+def write_opposite_regime(out: str | Path, rows: list[dict], mode: str) -> dict:
+    """``opposite_regime.json`` (settings, rows, summary) and ``opposite_regime.png`` in ``out``."""
+    out = Path(out)
+    summary = opposite_regime.summarize(rows)
+    record = {"version": __version__, "mode": mode, "settings": opposite_regime.SETTINGS[mode],
+              "threshold_fraction": opposite_regime.THRESHOLD_FRACTION, "rows": rows, "summary": summary}
+    (out / "opposite_regime.json").write_text(json.dumps(record, indent=1, default=_jsonable))
+    _draw_opposite_regime(out, summary)
+    return record
+
+
+def write_tensor_trend(out: str | Path, rows: list[dict], mode: str) -> dict:
+    """``tensor_trend.json`` (settings, summary, trend) and ``tensor_trend.png`` in ``out``."""
+    out = Path(out)
+    summary = tensor_trend.summarize(rows)
+    record = {"version": __version__, "mode": mode, "settings": tensor_trend.SETTINGS[mode],
+              "driver": finite_size.DRIVER, "summary": summary, "trend": tensor_trend.trend(summary)}
+    (out / "tensor_trend.json").write_text(json.dumps(record, indent=1, default=_jsonable))
+    _draw_tensor_trend(out, summary)
+    return record
+
+
 def redraw(out: str | Path, log=print) -> list[str]:
     """Redraw every figure of a record from its JSON files alone (no computation): the planes from
     ``planes.json``, the finite-size panels from ``finite_size_summary.json``, SK from ``beyond_sk.json``,
@@ -216,6 +272,12 @@ def redraw(out: str | Path, log=print) -> list[str]:
     if (out / "beyond_sk.json").exists():
         _draw_sk(out, json.loads((out / "beyond_sk.json").read_text())["rows"])
         written.append("beyond_sk.png")
+    if (out / "opposite_regime.json").exists():
+        _draw_opposite_regime(out, json.loads((out / "opposite_regime.json").read_text())["summary"])
+        written.append("opposite_regime.png")
+    if (out / "tensor_trend.json").exists():
+        _draw_tensor_trend(out, json.loads((out / "tensor_trend.json").read_text())["summary"])
+        written.append("tensor_trend.png")
     log(f"redraw: {len(written)} figures written to {out}")
     return written
 
@@ -302,6 +364,8 @@ def reproduce(out: str | Path, *, quick: bool = False, experiments: bool = True,
         (out / "beyond_sk.json").write_text(json.dumps({"version": __version__, "mode": mode, "sizes": SK_SIZES[mode],
                                                         "lens": lens, "rows": sk_rows}, indent=1))
         _draw_sk(out, sk_rows)
+        write_opposite_regime(out, res["opposite_regime"], mode)
+        write_tensor_trend(out, res["tensor_trend"], mode)
     seconds = time.perf_counter() - t0
     log(f"reproduce: {seconds:.1f} s in total, written to {out}")
     return {"version": __version__, "quick": quick, "resolution": resolution, "seconds": seconds,
@@ -316,4 +380,5 @@ def _jsonable(v):
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-__all__ = ["NAESAT_PLANES", "SK_BETAS", "SK_SIZES", "redraw", "refresh_thresholds", "reproduce"]
+__all__ = ["NAESAT_PLANES", "SK_BETAS", "SK_SIZES", "redraw", "refresh_thresholds", "reproduce",
+           "write_opposite_regime", "write_tensor_trend"]
