@@ -311,7 +311,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
                                    "the (Delta, s) and (Delta, theta) planes per model and run the finite-size "
                                    "sampling experiments; write everything into --out (resumable).")
     p.add_argument("--out", default="reproduction_output", help="output folder (default: reproduction_output)")
-    p.add_argument("--quick", action="store_true", help="reduced resolution and small experiments (a few minutes)")
+    p.add_argument("--quick", action="store_true",
+                   help="reduced resolution and small experiments (about 50 s on 2 cores)")
     p.add_argument("--no-experiments", action="store_true", help="only the threshold table and the planes")
     p.add_argument("--workers", type=int, default=None, help="processes for the tasks (default: one per CPU)")
     p.add_argument("--scheduler", metavar="ADDR", default=None,

@@ -126,8 +126,8 @@ def _run_tasks(tasks: list[tuple], workers: int | None, scheduler, log, progress
     results: dict = {"rows": [], "planes": {}, "finite_size": [], "sk": None, "opposite_regime": [],
                      "tensor_trend": [], "seconds": {}}
     executor = executor_for(len(tasks), workers=workers, scheduler=scheduler)
-    log(f"reproduce: {len(tasks)} tasks on {executor.description}; the first result comes after a few minutes "
-        "(the longest tasks start first)")
+    log(f"reproduce: {len(tasks)} tasks on {executor.description}; results arrive as tasks finish (the longest "
+        "start first)")
     t0 = time.perf_counter()
     failures = []
     bar = tqdm(total=len(tasks), desc="reproduce", unit="task", disable=not progress, file=sys.stderr)
