@@ -239,6 +239,26 @@ def _only_swept_parameter(df) -> str:
     return swept[0]
 
 
+# -- warmup -----------------------------------------------------------------------------------------------
+
+
+@command
+def _add_warmup(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("warmup", help="compile every numba kernel family once (later runs start at full speed)",
+                       description="Call every kernel family (MCMC orders and coupling paths, tempering, BP, AMP, "
+                                   "Langevin, population dynamics) once on a tiny instance, so that the compiled "
+                                   "code is cached for every later process; prints the seconds each took.")
+    p.set_defaults(func=_warmup)
+
+
+def _warmup(args: argparse.Namespace) -> int:
+    from analysis.experiments.warmup import warm_up
+
+    total = sum(warm_up(lambda name, s: print(f"{s:7.2f} s  {name}", flush=True)).values())
+    print(f"{total:7.2f} s  in all (compiled code cached; a second run loads it)")
+    return 0
+
+
 # -- entry point ------------------------------------------------------------------------------------------
 
 

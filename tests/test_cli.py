@@ -146,3 +146,13 @@ def test_sample_list_and_missing_arguments(capsys):
     assert "models: CurieWeiss" in text and "Metropolis" in text
     assert main(["sample", "SK"]) == 2
     assert "give MODEL and SAMPLER" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_warmup_compiles_every_family_and_reports_each(capsys):
+    from analysis.experiments.warmup import FAMILIES
+
+    assert main(["warmup"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(FAMILIES) + 1
+    assert all(name in "\n".join(lines) for name in FAMILIES) and " s  in all " in lines[-1]
