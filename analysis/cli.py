@@ -167,7 +167,8 @@ def _sample(args: argparse.Namespace) -> int:
     spec = parse_spec(data, source="sample")
     (task,) = expand(spec)
     if args.out:
-        results.claim(results.check_writable(args.out), spec.name, spec.family, append=args.append)
+        with results.writer_lock(results.check_writable(args.out)):
+            results.claim(args.out, spec.name, spec.family, append=args.append)
     rows = execute_task(task, progress=not args.no_progress)
     params = ", ".join(f"{k}={v}" for k, v in task.model.items())
     settings = ", ".join(f"{k}={v}" for k, v in {**task.settings, **task.run}.items())
@@ -178,7 +179,8 @@ def _sample(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"  {r['metric']:<{width}}  {r['value']:.6g}")
     if args.out:
-        path = results.merge_part(args.out, task.task_id, rows)
+        with results.writer_lock(args.out):
+            path = results.merge_part(args.out, task.task_id, rows)
         print(f"wrote {path}")
     return 0
 

@@ -179,3 +179,41 @@ def test_mixed_sampler_datasets_keep_integer_settings_integer(tmp_path):
     df = results.load(tmp_path / "mix")
     assert str(df["sampler_n_temps"].dtype) == "Int64"
     assert set(df["sampler_n_temps"].dropna()) == {3} and df["sampler_n_temps"].isna().sum() == 4
+
+
+def test_a_passing_read_error_is_not_taken_for_a_corrupt_file(tmp_path, monkeypatch):
+    results.write_part(tmp_path, "t1", [{"task_id": "t1", "metric": "energy", "value": 1.0}])
+
+    def flaky(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(results.pq, "read_table", flaky)
+    with pytest.raises(OSError, match="Too many open files"):
+        results.merge_part(tmp_path, "t1", [{"task_id": "t1", "metric": "tau", "value": 2.0}])
+    monkeypatch.undo()
+    assert [p.name for p in sorted(tmp_path.iterdir())] == ["part-t1.parquet"]     # nothing set aside
+    assert results.completed(tmp_path) == {"t1": frozenset({"energy"})}
+
+
+def test_one_writer_at_a_time(tmp_path):
+    out = tmp_path / "res"
+    with results.writer_lock(out):
+        with pytest.raises(ValueError, match="another process is writing results into"):
+            # a second open file description contends for the lock like another process would
+            run_sweep(_spec(), workers=1, progress=False, output=out)
+    assert run_sweep(_spec(), workers=1, progress=False, output=out).ok      # free again afterwards
+
+
+def test_legacy_datasets_with_several_or_unreadable_families_are_not_adopted(tmp_path):
+    mixed = tmp_path / "mixed"
+    results.write_part(mixed, "a", [{"task_id": "a", "family": "CurieWeiss", "metric": "energy", "value": 1.0}])
+    results.write_part(mixed, "b", [{"task_id": "b", "family": "SK", "metric": "energy", "value": 1.0}])
+    with pytest.raises(ValueError, match=r"another sweep: \(unnamed\) \(SK\)"):
+        results.claim(mixed, "tiny", "CurieWeiss")
+    results.claim(mixed, "tiny", "CurieWeiss", append=True)
+    assert {s["family"] for s in results.sweeps_in(mixed)} == {"CurieWeiss", "SK"}     # the SK rows stay on record
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "part-x.parquet").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="unreadable part-files"):
+        results.claim(broken, "tiny", "CurieWeiss")

@@ -31,6 +31,7 @@ one-line ``ValueError``) unless asked to append, so that rows of unrelated sweep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -97,7 +98,7 @@ def merge_part(root: str | Path, task_id: str, rows: Sequence[dict]) -> Path:
         return write_part(root, task_id, rows)
     try:
         old = pq.read_table(final)
-    except (OSError, pa.ArrowException):
+    except pa.ArrowInvalid:  # not Parquet (truncated, garbage): kept aside; an OSError (EMFILE, NFS) propagates
         set_aside(final)
         return write_part(root, task_id, rows)
     new = pa.Table.from_pylist([{k: v for k, v in r.items() if v is not None} for r in rows])
@@ -108,12 +109,43 @@ def merge_part(root: str | Path, task_id: str, rows: Sequence[dict]) -> Path:
 
 
 def set_aside(path: Path) -> Path:
-    """Rename an unreadable part-file to ``<name>.unreadable-<k>`` (first free k) and return the new path."""
+    """Rename an unreadable part-file to ``<name>.unreadable-<k>`` (first free k) and return the new path
+    (a hard link then an unlink, so that an existing target is never replaced)."""
     k = 0
-    while (target := path.with_name(f"{path.name}.unreadable-{k}")).exists():
-        k += 1
-    os.replace(path, target)
-    return target
+    while True:
+        target = path.with_name(f"{path.name}.unreadable-{k}")
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            k += 1
+            continue
+        os.unlink(path)
+        return target
+
+
+@contextlib.contextmanager
+def writer_lock(root: str | Path):
+    """Hold the results directory's writer lock (``_sweep.lock``, an exclusive ``flock``) for the block:
+    one sweep (or ``spinglass sample --out``) writes into a directory at a time, so that merges and the
+    manifest are never raced; ``ValueError`` naming the output when another process holds it.  Without
+    ``fcntl`` (Windows) the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX only
+        yield
+        return
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "_sweep.lock", "a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"output: another process is writing results into {str(root)!r} (its "
+                             "_sweep.lock is held); wait for it, or choose another output") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _write_table(root: Path, task_id: str, table: pa.Table) -> Path:
@@ -214,12 +246,15 @@ def claim(root: str | Path, name: str, family: str, *, append: bool = False, ver
     recorded = sweeps_in(root)
     if not recorded:
         files = part_files(root)
-        if files:
+        families: set = set()
+        for f in files:
             try:
-                families = set(pq.read_table(files[0], columns=["family"]).column("family").to_pylist())
+                families |= set(pq.read_table(f, columns=["family"]).column("family").to_pylist())
             except (OSError, pa.ArrowException, KeyError):
-                families = set()
-            recorded = [{"name": None, "family": f} for f in sorted(families)]
+                continue
+        if files and not families:
+            families = {"(unreadable part-files)"}
+        recorded = [{"name": None, "family": f} for f in sorted(families)]
     mine = {"name": name, "family": family}
     if any(r.get("name") == name and r.get("family") == family for r in recorded):
         return
@@ -228,7 +263,8 @@ def claim(root: str | Path, name: str, family: str, *, append: bool = False, ver
         held = ", ".join(f"{r.get('name') or '(unnamed)'} ({r.get('family')})" for r in others)
         raise ValueError(f"output: {str(root)!r} holds the results of another sweep: {held}; this is {name} "
                          f"({family}). Choose another output, or append to it (--append / append=True)")
-    entries = [r for r in recorded if r.get("name") is not None] + [{**mine, "version": version}]
+    entries = [r for r in recorded if r.get("name") is not None or r.get("family") != family]
+    entries.append({**mine, "version": version})
     tmp = root / f".{MANIFEST}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}"
     tmp.write_text(json.dumps({"sweeps": entries}, indent=1))
     os.replace(tmp, root / MANIFEST)

@@ -196,6 +196,11 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
         raise TypeError(f"spec must be a SweepSpec (analysis.experiments.load_spec), got {type(spec).__name__}")
     check_workers(workers)
     root = results.check_writable(Path(spec.output if output is None else output))
+    with results.writer_lock(root):
+        return _run_locked(spec, root, workers, scheduler, progress, append)
+
+
+def _run_locked(spec: SweepSpec, root: Path, workers, scheduler, progress: bool, append: bool) -> SweepSummary:
     results.claim(root, spec.name, spec.family, append=append, version=__version__)
     t0 = time.perf_counter()
     tasks = expand(spec)
@@ -235,7 +240,7 @@ def run_sweep(spec: SweepSpec, *, workers: int | None = None, scheduler: Any = N
         bar.close()
         summary.elapsed = time.perf_counter() - t0
     if summary.undefined:
-        warnings.warn(str(summary).splitlines()[-1].removeprefix("warning: "), UndefinedMetricWarning, stacklevel=2)
+        warnings.warn(str(summary).splitlines()[-1].removeprefix("warning: "), UndefinedMetricWarning, stacklevel=3)
     return summary
 
 
