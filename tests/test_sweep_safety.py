@@ -217,3 +217,13 @@ def test_legacy_datasets_with_several_or_unreadable_families_are_not_adopted(tmp
     (broken / "part-x.parquet").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="unreadable part-files"):
         results.claim(broken, "tiny", "CurieWeiss")
+
+
+def test_sampler_grids_are_capped_and_refuse_duplicated_variants():
+    big = TINY.format(metrics='["energy"]').replace("sweeps = 20", "sweeps = 20\ngrid = { burn_in = { start = 1, "
+                                                    "stop = 1000000000, num = 1000000000 } }")
+    with pytest.raises(SpecError, match=r"samplers\[0\]\.grid\.burn_in\.num: more values than max_tasks"):
+        parse_spec_text(big)
+    dup = TINY.format(metrics='["energy"]').replace("sweeps = 20", "grid = { sweeps = [20, 30, 20] }")
+    with pytest.raises(SpecError, match=r"samplers\[0\]\.grid\.sweeps: duplicated value"):
+        parse_spec_text(dup)

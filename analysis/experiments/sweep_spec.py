@@ -624,8 +624,14 @@ def _parse_sampler(where: str, entry: Any) -> SamplerSpec:
         if key in fixed:
             raise SpecError(f"{where}.grid.{key}: also fixed in the sampler table, got {show_value(value)}")
         if key in run_params:
-            grid[key] = expand_values(f"{where}.grid.{key}", value, run_params[key])
+            grid[key] = expand_values(f"{where}.grid.{key}", value, run_params[key], max_values=MAX_TASKS)
         elif isinstance(value, list) and value:
+            if len(value) > MAX_TASKS:
+                raise SpecError(f"{where}.grid.{key}: more values than {MAX_TASKS}, got {len(value)}")
+            dup = next((v for i, v in enumerate(value) if v in value[:i]), None)
+            if dup is not None:
+                raise SpecError(f"{where}.grid.{key}: duplicated value (two identical variants), got "
+                                f"{show_value(dup)}")
             grid[key] = tuple(value)
         else:
             raise SpecError(f"{where}.grid.{key}: must be a non-empty list of values, got {show_value(value)}")
