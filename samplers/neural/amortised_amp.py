@@ -76,7 +76,7 @@ from spinglass.spiked import SpikedWigner
 
 from ..denoisers.base import DenoiserOutput
 from .denoiser import DenoiserNetwork, NeuralDenoiser, TimeFeatures, _check_dtype, _pos_real, _uniform_linear
-from .training import check_positive_int
+from .training import NetworkModule, check_positive_int
 
 __all__ = ["AmortisedAMP", "BoundAmortisedAMP", "AmortisedDenoiser"]
 
@@ -114,7 +114,7 @@ class _Layer(nn.Module):
         return torch.einsum("irnh,kh->kirn", h, self.site_out.weight) + self.site_out.bias[:, None, None, None]
 
 
-class AmortisedAMP(nn.Module):
+class AmortisedAMP(NetworkModule):
     r"""L unrolled AMP layers with learned scalar denoisers and reaction terms, reading J (module docstring).
 
     Parameters
@@ -169,17 +169,6 @@ class AmortisedAMP(nn.Module):
         E, H, K = n_time_features, hidden, (n_values or 1)
         return n_layers * ((E + 3) * H + H + 3 * H + 3 + (E + 3) * H + H + H + H * K + K)
 
-    @property
-    def n_parameters(self) -> int:
-        return int(sum(p.numel() for p in self.parameters() if p.requires_grad))
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
 
     def describe(self) -> dict:
         return {"name": "AmortisedAMP", **self.hparams, "n_parameters": self.n_parameters}

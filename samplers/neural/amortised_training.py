@@ -32,7 +32,7 @@ import torch
 
 from .amortised_amp import AmortisedAMP
 from .planted_data import PlantedBatch, PlantedSpikedWigner
-from .training import TrainConfig, TrainHistory, check_positive_int, fit, pick_device
+from .training import TrainConfig, TrainHistory, check_positive_int, fit_on_fresh_draws, pick_device
 
 __all__ = ["PlantedMSE", "planted_denoising_loss", "train_amortised_denoiser", "planted_mse"]
 
@@ -63,23 +63,8 @@ def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, c
     Returns the ``TrainHistory``; a non-finite loss raises ``NonFiniteLossError``.
     """
     _check_pair(network, data)
-    if config is None:
-        config = TrainConfig(batch_size=2)
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch, 1)
-    val_instances = check_positive_int("val_instances", val_instances, 0)
-    device = pick_device(config.device)
-    rows = torch.zeros(steps_per_epoch * config.batch_size)
-    val = torch.zeros(val_instances) if val_instances else None
-    if val is None and config.val_fraction > 0:
-        config = TrainConfig.from_dict({**config.to_dict(), "val_fraction": 0.0})
-
-    def loss_fn(module, batch, gen):
-        pb = data.draw(int(batch[0].shape[0]), gen).to(device)
-        return planted_denoising_loss(module, pb)
-
-    return fit(network, loss_fn, rows, config, val_data=val)
+    return fit_on_fresh_draws(network, data, planted_denoising_loss, TrainConfig(batch_size=2) if config is None
+                              else config, steps_per_epoch=steps_per_epoch, val_instances=val_instances)
 
 
 @dataclass

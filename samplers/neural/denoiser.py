@@ -71,7 +71,15 @@ from torch import nn
 from spinglass.base import Model
 
 from ..denoisers.base import Denoiser, DenoiserOutput
-from .training import TrainConfig, TrainHistory, batch_and_time, check_positive_int, count_parameters, fit, pick_device
+from .training import (
+    NetworkModule,
+    TrainConfig,
+    TrainHistory,
+    batch_and_time,
+    check_positive_int,
+    fit,
+    pick_device,
+)
 
 __all__ = [
     "TimeFeatures", "DenoiserNetwork", "MLPDenoiser", "CouplingDenoiser", "NeuralDenoiser", "denoising_loss",
@@ -155,7 +163,7 @@ class TimeFeatures(nn.Module):
 
 
 # -- networks ------------------------------------------------------------------------------------------------
-class DenoiserNetwork(nn.Module):
+class DenoiserNetwork(NetworkModule):
     """Common interface of the denoiser networks.
 
     Attributes: ``n`` (sites), ``alphabet`` (tuple of the K sorted values, or None for a continuous prior).
@@ -173,17 +181,6 @@ class DenoiserNetwork(nn.Module):
     def forward(self, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self.posterior(y, t)[0]
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
-
-    @property
-    def n_parameters(self) -> int:
-        return count_parameters(self)
 
     def describe(self) -> dict:
         return {"name": type(self).__name__, **self.hparams, "n_parameters": self.n_parameters}
@@ -546,6 +543,18 @@ def check_training_data(network, x, name: str = "x") -> torch.Tensor:
     return torch.as_tensor(arr, dtype=next(network.parameters()).dtype)
 
 
+def check_time_law(t_min, t_max, p_zero) -> tuple[float, float, float]:
+    """The law of the path time t used in training (t = 0 with probability ``p_zero``, else log-uniform on
+    [t_min, t_max]), checked: 0 < t_min < t_max finite, p_zero in [0, 1); ValueError naming the parameter."""
+    t_min = _pos_real("t_min", t_min)
+    t_max = _pos_real("t_max", t_max)
+    if t_max <= t_min:
+        raise ValueError(f"t_max must be > t_min = {t_min}, got {t_max}")
+    if isinstance(p_zero, bool) or not isinstance(p_zero, numbers.Real) or not 0.0 <= float(p_zero) < 1.0:
+        raise ValueError(f"p_zero must be a real number in [0, 1), got {p_zero!r}")
+    return t_min, t_max, float(p_zero)
+
+
 def _draw_t(B: int, gen: torch.Generator, t_min: float, t_max: float, p_zero: float, dtype) -> torch.Tensor:
     u = torch.rand(B, generator=gen, dtype=torch.float64)
     log_t = math.log(t_min) + u * (math.log(t_max) - math.log(t_min))
@@ -579,12 +588,7 @@ def train_denoiser(network: DenoiserNetwork, x, config: TrainConfig | None = Non
     Returns the ``TrainHistory``; a non-finite loss raises ``NonFiniteLossError``.
     """
     check_network(network)
-    t_min = _pos_real("t_min", t_min)
-    t_max = _pos_real("t_max", t_max)
-    if t_max <= t_min:
-        raise ValueError(f"t_max must be > t_min = {t_min}, got {t_max}")
-    if isinstance(p_zero, bool) or not isinstance(p_zero, numbers.Real) or not 0.0 <= float(p_zero) < 1.0:
-        raise ValueError(f"p_zero must be a real number in [0, 1), got {p_zero!r}")
+    t_min, t_max, p_zero = check_time_law(t_min, t_max, p_zero)
     if config is None:
         config = TrainConfig()
     if not isinstance(config, TrainConfig):

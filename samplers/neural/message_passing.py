@@ -116,7 +116,7 @@ from spinglass.sparse import NAESATModel, PottsModel
 
 from ..denoisers.base import ContradictionError, Denoiser, DenoiserOutput
 from .denoiser import TimeFeatures, _check_dtype, _uniform_linear
-from .training import check_positive_int, count_parameters, pick_device
+from .training import NetworkModule, check_positive_int, pick_device
 
 __all__ = ["LOG_FLOOR", "ZERO_FLAG", "SparseGraph", "SparseMessagePassing", "MPOutput", "MessagePassingDenoiser",
            "FAMILIES"]
@@ -279,7 +279,7 @@ class MPOutput:
     messages: torch.Tensor
 
 
-class SparseMessagePassing(nn.Module):
+class SparseMessagePassing(NetworkModule):
     r"""L learned BP layers on the factor graph of a sparse Potts / NAE-SAT instance (module docstring).
 
     Parameters
@@ -351,17 +351,6 @@ class SparseMessagePassing(nn.Module):
 
         return n_layers * block(4) + block(2)
 
-    @property
-    def n_parameters(self) -> int:
-        return count_parameters(self)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
 
     def describe(self) -> dict:
         return {"name": "SparseMessagePassing", **self.hparams, "n_parameters": self.n_parameters}

@@ -58,7 +58,7 @@ from ..denoisers.base import NonConvergenceWarning
 from ..denoisers.bp import BPDenoiser
 from .message_passing import SparseMessagePassing
 from .planted_sparse_data import PlantedSparsePairs, SparseBatch
-from .training import TrainConfig, TrainHistory, check_positive_int, fit, pick_device
+from .training import TrainConfig, TrainHistory, check_positive_int, fit_on_fresh_draws, pick_device
 
 __all__ = ["planted_cross_entropy", "train_message_passing", "BPComparison", "compare_with_bp"]
 
@@ -97,22 +97,9 @@ def train_message_passing(network: SparseMessagePassing, data: PlantedSparsePair
     Returns the ``TrainHistory``; a non-finite loss raises ``NonFiniteLossError``.
     """
     _check_pair(network, data)
-    if config is None:
-        config = TrainConfig(batch_size=4, epochs=20, lr=3e-3)
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch, 1)
-    val_instances = check_positive_int("val_instances", val_instances, 0)
-    device = pick_device(config.device)
-    rows = torch.zeros(steps_per_epoch * config.batch_size)
-    val = torch.zeros(val_instances) if val_instances else None
-    if val is None and config.val_fraction > 0:
-        config = TrainConfig.from_dict({**config.to_dict(), "val_fraction": 0.0})
-
-    def loss_fn(module, batch, gen):
-        return planted_cross_entropy(module, data.draw(int(batch[0].shape[0]), gen).to(device))
-
-    return fit(network, loss_fn, rows, config, val_data=val)
+    return fit_on_fresh_draws(network, data, planted_cross_entropy,
+                              TrainConfig(batch_size=4, epochs=20, lr=3e-3) if config is None else config,
+                              steps_per_epoch=steps_per_epoch, val_instances=val_instances)
 
 
 @dataclass

@@ -54,7 +54,7 @@ import torch
 from spinglass.priors import Prior
 from spinglass.spiked import SpikedWigner
 
-from .denoiser import _draw_t, _pos_real
+from .denoiser import _draw_t, _pos_real, check_time_law
 from .training import check_positive_int
 
 __all__ = ["PlantedBatch", "PlantedSpikedWigner"]
@@ -80,22 +80,23 @@ class PlantedBatch:
         return PlantedBatch(*(getattr(self, k).to(device) for k in ("J", "lam", "x", "t", "y")))
 
 
-def _check_lam(lam) -> tuple[float, float]:
-    """lam as a range (lo, hi) (lo == hi for one value); ValueError / TypeError naming ``lam``."""
-    if isinstance(lam, numbers.Real) and not isinstance(lam, bool):
-        v = float(lam)
+def positive_range(name: str, value) -> tuple[float, float]:
+    """``value`` (a real > 0, or a pair (lo, hi) of them) as a range (lo, hi), lo == hi for one value;
+    ValueError / TypeError naming ``name``.  Shared by the planted-pair generators (lam, c, alpha)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        v = float(value)
         if not math.isfinite(v) or v <= 0:
-            raise ValueError(f"lam must be a finite real number > 0 or a range (lo, hi), got {v}")
+            raise ValueError(f"{name} must be a finite real number > 0 or a range (lo, hi), got {v}")
         return v, v
-    if isinstance(lam, Sequence) and not isinstance(lam, str | bytes) and len(lam) == 2:
-        lo, hi = (_pos_real("lam", v) for v in lam)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes) and len(value) == 2:
+        lo, hi = (_pos_real(name, v) for v in value)
         if hi < lo:
-            raise ValueError(f"lam range must have lo <= hi, got ({lo}, {hi})")
+            raise ValueError(f"{name} range must have lo <= hi, got ({lo}, {hi})")
         return lo, hi
-    raise TypeError(f"lam must be a real number > 0 or a pair (lo, hi), got {type(lam).__name__} {lam!r}")
+    raise TypeError(f"{name} must be a real number > 0 or a pair (lo, hi), got {type(value).__name__} {value!r}")
 
 
-def _check_generator(generator) -> torch.Generator:
+def check_cpu_generator(generator) -> torch.Generator:
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     if generator.device.type != "cpu":
@@ -121,18 +122,12 @@ class PlantedSpikedWigner:
                  t_min: float = 1e-2, t_max: float = 100.0, p_zero: float = 0.05, backend: str = "torch",
                  dtype: torch.dtype = torch.float32):
         self.n = check_positive_int("n", n, 2)
-        self.lam_range = _check_lam(lam)
+        self.lam_range = positive_range("lam", lam)
         if not isinstance(prior, Prior):
             raise TypeError(f"prior must be a spinglass.priors.Prior, got {type(prior).__name__}")
         self.prior = prior
         self.rows_per_instance = check_positive_int("rows_per_instance", rows_per_instance, 1)
-        self.t_min = _pos_real("t_min", t_min)
-        self.t_max = _pos_real("t_max", t_max)
-        if self.t_max <= self.t_min:
-            raise ValueError(f"t_max must be > t_min = {self.t_min}, got {self.t_max}")
-        if isinstance(p_zero, bool) or not isinstance(p_zero, numbers.Real) or not 0.0 <= float(p_zero) < 1.0:
-            raise ValueError(f"p_zero must be a real number in [0, 1), got {p_zero!r}")
-        self.p_zero = float(p_zero)
+        self.t_min, self.t_max, self.p_zero = check_time_law(t_min, t_max, p_zero)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.backend = backend
@@ -156,7 +151,7 @@ class PlantedSpikedWigner:
     def instances(self, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``count`` fresh instances (J (I, n, n), lam (I,), x* (I, n)) drawn with ``generator`` (CPU)."""
         count = check_positive_int("count", count, 1)
-        gen = _check_generator(generator)
+        gen = check_cpu_generator(generator)
         n = self.n
         lams = self._lams(count, gen)
         seeds = torch.randint(0, 2**63 - 1, (count,), generator=gen, dtype=torch.int64).tolist()
@@ -182,7 +177,7 @@ class PlantedSpikedWigner:
 
     def side_channel(self, x: torch.Tensor, t: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """y = t x + sqrt(t) z for x (I, n) and t (I, R): (I, R, n), z drawn from ``generator`` (float64)."""
-        gen = _check_generator(generator)
+        gen = check_cpu_generator(generator)
         if x.ndim != 2 or t.ndim != 2 or t.shape[0] != x.shape[0]:
             raise ValueError(f"x must be (I, n) and t (I, R) with the same I, got {tuple(x.shape)}, {tuple(t.shape)}")
         z = torch.randn((t.shape[0], t.shape[1], x.shape[1]), generator=gen, dtype=torch.float64)

@@ -57,8 +57,9 @@ import torch
 
 from spinglass.sparse import PlantedColoring, PlantedNAESAT
 
-from .denoiser import _pos_real
+from .denoiser import _pos_real, check_time_law
 from .message_passing import FAMILIES, SparseGraph, site_field
+from .planted_data import check_cpu_generator, positive_range
 from .training import check_positive_int
 
 __all__ = ["SparseBatch", "PlantedSparsePairs", "planted_indices", "CHANNELS"]
@@ -105,26 +106,6 @@ class SparseBatch:
                            self.t.to(device), self.instance.to(device), self.models)
 
 
-def _density(name: str, value) -> tuple[float, float]:
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        v = _pos_real(name, value)
-        return v, v
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes) and len(value) == 2:
-        lo, hi = (_pos_real(name, v) for v in value)
-        if hi < lo:
-            raise ValueError(f"{name} range must have lo <= hi, got ({lo}, {hi})")
-        return lo, hi
-    raise TypeError(f"{name} must be a real number > 0 or a pair (lo, hi), got {type(value).__name__} {value!r}")
-
-
-def _check_generator(generator) -> torch.Generator:
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    if generator.device.type != "cpu":
-        raise ValueError(f"generator must live on the CPU (draws are device independent), got {generator.device}")
-    return generator
-
-
 class PlantedSparsePairs:
     r"""Fresh planted colouring / NAE-SAT instances with erasure or Gaussian queries (module docstring).
 
@@ -166,7 +147,7 @@ class PlantedSparsePairs:
             self.q = check_positive_int("q", q, 2)
             if c is None:
                 raise ValueError("c (average degree) is required for family 'potts'")
-            self.density = _density("c", c)
+            self.density = positive_range("c", c)
             self.K = self.q
         else:
             self.k = check_positive_int("k", k, 2)
@@ -174,7 +155,7 @@ class PlantedSparsePairs:
                 raise ValueError(f"k must be <= n = {self.n} (the smallest n), got {self.k}")
             if alpha is None:
                 raise ValueError("alpha (clause density) is required for family 'naesat'")
-            self.density = _density("alpha", alpha)
+            self.density = positive_range("alpha", alpha)
             if not isinstance(signed, bool):
                 raise TypeError(f"signed must be a bool, got {type(signed).__name__}")
             self.signed = signed
@@ -188,13 +169,7 @@ class PlantedSparsePairs:
                 or not 0.0 <= float(theta[0]) <= float(theta[1]) <= 1.0):
             raise ValueError(f"theta must be a range (lo, hi) with 0 <= lo <= hi <= 1, got {theta!r}")
         self.theta = (float(theta[0]), float(theta[1]))
-        self.t_min = _pos_real("t_min", t_min)
-        self.t_max = _pos_real("t_max", t_max)
-        if self.t_max <= self.t_min:
-            raise ValueError(f"t_max must be > t_min = {self.t_min}, got {self.t_max}")
-        if isinstance(p_zero, bool) or not isinstance(p_zero, numbers.Real) or not 0.0 <= float(p_zero) < 1.0:
-            raise ValueError(f"p_zero must be a real number in [0, 1), got {p_zero!r}")
-        self.p_zero = float(p_zero)
+        self.t_min, self.t_max, self.p_zero = check_time_law(t_min, t_max, p_zero)
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
         self.dtype = dtype
@@ -228,7 +203,7 @@ class PlantedSparsePairs:
         """``count`` fresh planted models drawn with ``generator`` (CPU): sizes (range only), densities (range only),
         then one seed each."""
         count = check_positive_int("count", count, 1)
-        gen = _check_generator(generator)
+        gen = check_cpu_generator(generator)
         n_lo, n_hi = self.n_range
         ns = [n_lo] * count if n_lo == n_hi else torch.randint(n_lo, n_hi + 1, (count,), generator=gen).tolist()
         lo, hi = self.density
@@ -244,7 +219,7 @@ class PlantedSparsePairs:
         theta : None (drawn per row and instance) or a fixed revealed fraction in [0, 1] (erasure).
         t : None (drawn per row and instance) or a fixed t >= 0 (Gaussian).
         """
-        gen = _check_generator(generator)
+        gen = check_cpu_generator(generator)
         models = list(models)
         if not models:
             raise ValueError("models must hold at least one planted model")

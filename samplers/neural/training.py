@@ -54,7 +54,8 @@ import torch
 
 __all__ = [
     "pick_device", "TrainConfig", "TrainHistory", "NonFiniteLossError", "fit", "save_checkpoint",
-    "load_checkpoint", "count_parameters", "as_index_tensor", "index_to_alphabet", "torch_seed",
+    "load_checkpoint", "count_parameters", "as_index_tensor", "index_to_alphabet", "torch_seed", "NetworkModule",
+    "fit_on_fresh_draws",
 ]
 
 _DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
@@ -511,6 +512,48 @@ def count_parameters(module: torch.nn.Module) -> int:
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
+
+
+class NetworkModule(torch.nn.Module):
+    """What every network of this package reports: the device and dtype of its parameters and the number of
+    trainable scalars (``count_parameters``)."""
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    @property
+    def n_parameters(self) -> int:
+        return count_parameters(self)
+
+
+def fit_on_fresh_draws(network: torch.nn.Module, data, loss: Callable[[torch.nn.Module, object], torch.Tensor],
+                       config: TrainConfig, *, steps_per_epoch: int, val_instances: int) -> TrainHistory:
+    """``fit`` on data drawn afresh at every step (planted pairs): ``data.draw(count, generator)`` returns a
+    batch of ``count`` instances with ``.to(device)``, and ``loss(network, batch)`` is minimised.
+
+    The rows ``fit`` shuffles are placeholders, one per instance (``steps_per_epoch`` x ``batch_size`` an
+    epoch); the held-out set is ``val_instances`` fresh instances drawn with ``fit``'s validation generator (0:
+    none, and then no early stopping; ``config.val_fraction`` is ignored).
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch, 1)
+    val_instances = check_positive_int("val_instances", val_instances, 0)
+    device = pick_device(config.device)
+    rows = torch.zeros(steps_per_epoch * config.batch_size)
+    val = torch.zeros(val_instances) if val_instances else None
+    if val is None and config.val_fraction > 0:
+        config = TrainConfig.from_dict({**config.to_dict(), "val_fraction": 0.0})
+
+    def loss_fn(module, batch, gen):
+        return loss(module, data.draw(int(batch[0].shape[0]), gen).to(device))
+
+    return fit(network, loss_fn, rows, config, val_data=val)
 
 
 # -- data on the alphabet -------------------------------------------------------------------------------------
