@@ -73,6 +73,7 @@ __all__ += [
 
 # -- amortised denoisers of the dense spiked Wigner model, trained on fresh planted pairs --------------------
 from .amortised_amp import AmortisedAMP, AmortisedDenoiser, BoundAmortisedAMP  # noqa: E402
+from .amortised_tensor import AmortisedTensorAMP, PlantedSpikedTensor  # noqa: E402
 from .amortised_training import (  # noqa: E402
     PlantedMSE,
     planted_denoising_loss,
@@ -83,7 +84,7 @@ from .planted_data import PlantedBatch, PlantedSpikedWigner  # noqa: E402
 
 __all__ += [
     "AmortisedAMP", "AmortisedDenoiser", "BoundAmortisedAMP", "PlantedBatch", "PlantedMSE", "PlantedSpikedWigner",
-    "planted_denoising_loss", "planted_mse", "train_amortised_denoiser",
+    "planted_denoising_loss", "planted_mse", "train_amortised_denoiser", "AmortisedTensorAMP", "PlantedSpikedTensor",
 ]
 
 __all__ += ["VariationalAutoregressive"]

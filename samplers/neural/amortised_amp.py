@@ -171,7 +171,7 @@ class AmortisedAMP(NetworkModule):
 
 
     def describe(self) -> dict:
-        return {"name": "AmortisedAMP", **self.hparams, "n_parameters": self.n_parameters}
+        return {"name": type(self).__name__, **self.hparams, "n_parameters": self.n_parameters}
 
     # -- inputs ---------------------------------------------------------------------------------------------------
     def _inputs(self, J, y, t, lam):
@@ -180,16 +180,18 @@ class AmortisedAMP(NetworkModule):
         for name, v in (("J", J), ("y", y)):
             if not isinstance(v, torch.Tensor):
                 raise TypeError(f"{name} must be a torch.Tensor, got {type(v).__name__}")
-        if J.ndim == 2 and y.ndim == 2:
+        p = self.p
+        one = "(" + ", ".join(["n"] * p) + ")"
+        if J.ndim == p and y.ndim == 2:
             J, y = J[None], y[None]
             t = torch.as_tensor(t, dtype=dt)
             t = t[None] if t.ndim == 1 else t
-        if J.ndim != 3 or J.shape[1] != J.shape[2]:
-            raise ValueError(f"J must have shape (n, n) or (I, n, n), got {tuple(J.shape)}")
+        if J.ndim != p + 1 or any(s != J.shape[1] for s in J.shape[2:]):
+            raise ValueError(f"J must have shape {one} or (I, {one[1:]}, got {tuple(J.shape)}")
         I, n = J.shape[0], J.shape[1]
         if y.ndim != 3 or y.shape[0] != I or y.shape[2] != n:
-            raise ValueError(f"y must have shape (B, n) with J (n, n), or (I, R, n) = ({I}, R, {n}) with J (I, n, n), "
-                             f"got {tuple(y.shape)}")
+            raise ValueError(f"y must have shape (B, n) with J {one}, or (I, R, n) = ({I}, R, {n}) with J "
+                             f"(I, {one[1:]}, got {tuple(y.shape)}")
         R = y.shape[1]
         t = torch.as_tensor(t, dtype=dt, device=dev)
         if t.ndim == 0:
@@ -228,7 +230,7 @@ class AmortisedAMP(NetworkModule):
         tensors of y's shape (a warm start, e.g. the final state of the previous query along a path).  The
         returned state is (f^L, v^L, f^{L-1}).
         """
-        squeeze = J.ndim == 2
+        squeeze = J.ndim == self.p
         shape = y.shape
         J, y, t, lam = self._inputs(J, y, t, lam)
         phi = self.time(t.reshape(-1)).reshape(t.shape + (self.time.dim,))
@@ -248,14 +250,13 @@ class AmortisedAMP(NetworkModule):
             vbar = v.mean(dim=-1)
             s = torch.cat([phi, q[..., None], vbar[..., None], log_lam], dim=-1)
             a, b, c = layer.coefficients(s).unbind(-1)
-            omega = lam_r * vbar * (1.0 + a)
-            g = lam_r * q * torch.exp(b) + t
-            r = y + (1.0 + c)[..., None] * torch.matmul(f, J) - omega[..., None] * f_prev
+            omega, g = self._reaction_and_snr(lam_r, q, vbar, f, f_prev, a, b, t)
+            r = y + (1.0 + c)[..., None] * self._linear(J, f) - omega[..., None] * f_prev
             u = r / torch.sqrt(1.0 + g)[..., None]
             corr = self._site_correction(layer, u, s)
             if self.alphabet is None:
                 f_new = r / (1.0 + g)[..., None] + corr[0]
-                v_new = (1.0 / (1.0 + g))[..., None].expand_as(r)
+                v_new = (1.0 / (1.0 + g))[..., None].expand_as(r).clone()  # own memory: rows are written in place
             else:
                 a_vals = self.values[:, None, None, None]
                 logits = (r * a_vals - (0.5 * g)[..., None] * a_vals**2 + self.log_prior[:, None, None, None]
@@ -273,6 +274,26 @@ class AmortisedAMP(NetworkModule):
 
     def forward(self, J, y, t, lam) -> torch.Tensor:
         return self.posterior(J, y, t, lam)[0]
+
+    # -- the instance's operator (order p = 2 here; ``AmortisedTensorAMP`` overrides these two) -------------------
+    p = 2
+
+    def _linear(self, J: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+        """The AMP field sum_j J_ij f_j of every row: J (I, n, n), f (I, R, n)."""
+        return torch.matmul(f, J)
+
+    def _reaction_and_snr(self, lam, q, vbar, f, f_prev, a, b, t) -> tuple[torch.Tensor, torch.Tensor]:
+        """(omega_k, g_k) of the module docstring: lam <v> (1 + a) and lam <f^2> e^b + t (rows (I, R))."""
+        return lam * vbar * (1.0 + a), lam * q * torch.exp(b) + t
+
+    def instance_of(self, model) -> tuple[torch.Tensor, float]:
+        """(J, lam) of a ``SpikedWigner`` in the network's dtype and device: what ``bind`` reads (checked)."""
+        if not isinstance(model, SpikedWigner):
+            raise TypeError(f"model must be a spinglass SpikedWigner, got {type(model).__name__}")
+        if not (isinstance(model.lam, numbers.Real) and model.lam > 0 and math.isfinite(model.lam)):
+            raise ValueError(f"model must have a finite lam > 0, got {model.lam}")
+        J = torch.tensor(np.array(model.couplings, dtype=float), dtype=self.dtype, device=self.device)
+        return J, float(model.lam)
 
     # -- behind the Denoiser protocol ----------------------------------------------------------------------------
     def bind(self, model: SpikedWigner) -> BoundAmortisedAMP:
@@ -302,25 +323,21 @@ class BoundAmortisedAMP(DenoiserNetwork):
         super().__init__()
         if not isinstance(network, AmortisedAMP):
             raise TypeError(f"network must be an AmortisedAMP, got {type(network).__name__}")
-        if not isinstance(model, SpikedWigner):
-            raise TypeError(f"model must be a spinglass SpikedWigner, got {type(model).__name__}")
+        J, lam = network.instance_of(model)
         if model.prior != network.prior:
             raise ValueError(f"model has prior {model.prior.describe()} but the network was built for "
                              f"{network.prior.describe()}")
-        if not (isinstance(model.lam, numbers.Real) and model.lam > 0 and math.isfinite(model.lam)):
-            raise ValueError(f"model must have a finite lam > 0, got {model.lam}")
         self.core = network
         self.n = model.n
         self.alphabet = network.alphabet
-        self.lam = float(model.lam)
+        self.lam = lam
         self.model_fingerprint = model.fingerprint()
         self.model_family = model.family
-        J = torch.tensor(np.array(model.couplings, dtype=float), dtype=network.dtype, device=network.device)
         self.register_buffer("couplings", J, persistent=False)
         self.hparams = {**network.hparams, "n": model.n, "lam": self.lam}
 
     def describe(self) -> dict:
-        return {"name": "AmortisedAMP", **self.hparams, "n_parameters": self.n_parameters}
+        return {"name": type(self.core).__name__, **self.hparams, "n_parameters": self.n_parameters}
 
     def posterior(self, y: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor | None]:
         mean, probs, _ = self.iterate(y, t)
@@ -392,7 +409,7 @@ class AmortisedDenoiser(NeuralDenoiser):
         self._state: State | None = None
 
     def describe(self) -> dict:
-        return {**super().describe(), "name": "AmortisedDenoiser", "network": "AmortisedAMP",
+        return {**super().describe(), "name": "AmortisedDenoiser", "network": type(self.network.core).__name__,
                 "n_layers": self.network.core.n_layers, "warm_start": self.warm_start, "max_passes": self.max_passes,
                 "tol": self.tol, "init_scale": self.init_scale}
 

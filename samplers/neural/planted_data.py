@@ -118,6 +118,9 @@ class PlantedSpikedWigner:
     dtype : torch.float32 (default) or torch.float64 for the returned tensors (draws are made in float64).
     """
 
+    #: order of the interaction (the spiked tensor's generator, ``PlantedSpikedTensor``, has p >= 3)
+    p = 2
+
     def __init__(self, n: int, lam: float | tuple[float, float], prior: Prior, *, rows_per_instance: int = 16,
                  t_min: float = 1e-2, t_max: float = 100.0, p_zero: float = 0.05, backend: str = "torch",
                  dtype: torch.dtype = torch.float32):
