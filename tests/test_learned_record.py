@@ -1,0 +1,75 @@
+"""The README's statements about the learned 3-spin sampler are what docs/figures/learned_tensor.json holds.
+
+The JSON is written by ``python benchmarks/learned_tensor.py`` (about 10 min, not run here); these tests read
+it and check every number and ordering the README quotes, so a rerun that changes them fails until the text
+is updated.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = ROOT / "docs" / "figures" / "learned_tensor.json"
+
+
+@pytest.fixture(scope="module")
+def record():
+    return json.loads(RECORD.read_text())
+
+
+def _summary(record, model, T, den):
+    (row,) = [s for s in record["summary"] if (s["model"], s["T"], s["denoiser"]) == (model, T, den)]
+    return row
+
+
+def test_learned_sampler_tracks_amp_on_both_overlaps(record):
+    diffs = [max(abs(v["overlap_diff"]), abs(v["two_sample_diff"])) for v in record["verdicts"]]
+    assert len(diffs) == 4 and max(diffs) <= 0.012
+    assert all(v["overlaps_match"] for v in record["verdicts"])
+
+
+def test_energy_gap_flags_the_hard_point_on_the_ising_model_only(record):
+    by = {(v["model"], v["T"]): v for v in record["verdicts"]}
+    assert by[("ising_3spin", 0.6)]["amp_gap_flagged"] and by[("ising_3spin", 0.6)]["learned_gap_flagged"]
+    assert not by[("ising_3spin", 0.9)]["amp_gap_flagged"] and not by[("ising_3spin", 0.9)]["learned_gap_flagged"]
+    assert not any(by[("spherical_3spin", T)][k] for T in (0.55, 0.85) for k in ("amp_gap_flagged",
+                                                                                  "learned_gap_flagged"))
+    th = record["models"]["ising_3spin"]["thresholds"]
+    assert 0.6 < th["T_K"] < th["T_diffusion"] < th["T_autoregressive"] < 0.9
+
+
+def test_mse_follows_the_algorithmic_branch(record):
+    curves = record["models"]["ising_3spin"]["mse"]["0.6"]
+    t = np.array(curves["learned"]["t"])
+    small = t <= 0.03
+    assert np.all(np.round(np.array(curves["learned"]["mse"])[small], 2) >= 0.95)  # README: "0.95-0.99"
+    assert np.all(np.array(curves["SE Bayes-optimal"]["mse"])[small] <= 0.10 + 1e-9)
+    assert np.all(np.array(curves["SE algorithmic"]["mse"])[small] >= 0.95)
+    for model, block in record["models"].items():
+        for T, c in block["mse"].items():
+            moved = np.abs(np.array(c["learned"]["mse"]) - np.array(c["untrained"]["mse"]))
+            assert moved.max() < 0.03, (model, T)
+
+
+def test_readme_quotes_the_record(record):
+    text = " ".join((ROOT / "README.md").read_text().split())
+    start = text.index("python benchmarks/learned_tensor.py")
+    para = text[start:start + 1400]
+    fmt = {
+        "learned_hard": _summary(record, "ising_3spin", 0.6, "learned"),
+        "amp_hard": _summary(record, "ising_3spin", 0.6, "AMP (damped)"),
+        "learned_easy": _summary(record, "ising_3spin", 0.9, "learned"),
+        "amp_easy": _summary(record, "ising_3spin", 0.9, "AMP (damped)"),
+    }
+    quoted = re.search(r"energy gap (\S+) ± (\S+) against AMP's (\S+) ± (\S+) .* against (\S+) ± (\S+) and "
+                       r"(\S+) ± (\S+) at T = 0.9", para)
+    assert quoted is not None
+    got = [float(v) for v in quoted.groups()]
+    want = [fmt["learned_hard"]["energy_gap"], fmt["learned_hard"]["energy_gap_err"], fmt["amp_hard"]["energy_gap"],
+            fmt["amp_hard"]["energy_gap_err"], fmt["learned_easy"]["energy_gap"], fmt["learned_easy"]["energy_gap_err"],
+            fmt["amp_easy"]["energy_gap"], fmt["amp_easy"]["energy_gap_err"]]
+    assert np.allclose(got, want, atol=0.005 + 1e-9)
