@@ -4,6 +4,7 @@
   ``dwave-neal``; optional, ``pip install -e ".[bench]"``) at a fixed beta on the same couplings, attempted
   single-spin updates per second, from the slope of the wall time of ``sample`` in the number of sweeps
   (its fixed set-up excluded).  Returns None when the package is missing.
+* ``neal_call_seconds``: neal's whole call (set-up included), wall and CPU, for a short and a long run.
 * ``numpy_metropolis_updates_per_s``: the naive vectorised baseline, a checkerboard Metropolis sweep of
   the 2D ±J lattice in plain numpy (each half-sweep updates one sublattice at once).
 * ``matvec_seconds``: one BLAS matrix-vector product J @ f of size n (float64 or float32).
@@ -32,13 +33,9 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def neal_updates_per_s(couplings: sp.spmatrix, beta: float, sweeps: int, repeats: int = 3) -> float | None:
-    """dwave-neal attempted updates per second on ``couplings`` (symmetric, zero diagonal) at fixed beta.
-
-    The model is built once as a ``dimod.BinaryQuadraticModel``; every ``sample`` call still pays a fixed
-    set-up (about 0.2-1 s at n = 10^5, and noisy), so the rate is the slope between ``sweeps // 4`` and
-    ``sweeps`` sweeps: n (S_hi - S_lo) / (median t(S_hi) - median t(S_lo)).
-    """
+def _neal_problem(couplings: sp.spmatrix):
+    """(neal sampler, dimod BQM) of our Ising couplings, or None without dwave-neal.  neal minimises
+    E = sum h s + sum J s s; our H = -sum_{i<j} J_ij s_i s_j, so J_neal = -J."""
     try:
         import dimod
         import neal
@@ -46,10 +43,23 @@ def neal_updates_per_s(couplings: sp.spmatrix, beta: float, sweeps: int, repeats
         return None
     upper = sp.triu(sp.csr_matrix(couplings), 1).tocoo()
     n = couplings.shape[0]
-    # neal minimises E = sum h s + sum J s s; our H = -sum_{i<j} J_ij s_i s_j, so J_neal = -J
     bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(np.zeros(n), (upper.row, upper.col, -upper.data), 0.0,
                                                         dimod.SPIN)
-    sampler = neal.SimulatedAnnealingSampler()
+    return neal.SimulatedAnnealingSampler(), bqm
+
+
+def neal_updates_per_s(couplings: sp.spmatrix, beta: float, sweeps: int, repeats: int = 3) -> float | None:
+    """dwave-neal attempted updates per second on ``couplings`` (symmetric, zero diagonal) at fixed beta.
+
+    The model is built once as a ``dimod.BinaryQuadraticModel``; every ``sample`` call still pays a fixed
+    set-up (about 0.2-1 s at n = 10^5, and noisy), so the rate is the slope between ``sweeps // 4`` and
+    ``sweeps`` sweeps: n (S_hi - S_lo) / (median t(S_hi) - median t(S_lo)).
+    """
+    built = _neal_problem(couplings)
+    if built is None:
+        return None
+    sampler, bqm = built
+    n = couplings.shape[0]
     lo, hi = max(1, sweeps // 4), max(2, sweeps)
 
     def seconds(n_sweeps: int) -> float:
@@ -58,6 +68,33 @@ def neal_updates_per_s(couplings: sp.spmatrix, beta: float, sweeps: int, repeats
 
     t_lo, t_hi = seconds(lo), seconds(hi)
     return n * (hi - lo) / max(t_hi - t_lo, 1e-9)
+
+
+def neal_call_seconds(couplings: sp.spmatrix, beta: float, sweeps: tuple[int, ...] = (1, 100),
+                      repeats: int = 3) -> dict | None:
+    """What a neal user feels: the whole ``SimulatedAnnealingSampler.sample`` call (set-up included) on
+    ``couplings`` at fixed beta, one read, as {"sweeps": [...], "wall_s": [...], "cpu_s": [...]} (medians
+    over ``repeats``, after one untimed call), with the BQM built once beforehand (as a user reusing it
+    would).  None when dwave-neal is missing."""
+    built = _neal_problem(couplings)
+    if built is None:
+        return None
+    sampler, bqm = built
+    out = {"sweeps": list(sweeps), "wall_s": [], "cpu_s": []}
+    for n_sweeps in sweeps:
+        def call(n_sweeps=n_sweeps):
+            sampler.sample(bqm, num_reads=1, num_sweeps=n_sweeps, beta_range=(beta, beta), seed=1)
+
+        call()
+        walls, cpus = [], []
+        for _ in range(repeats):
+            w, c = time.perf_counter(), time.process_time()
+            call()
+            walls.append(time.perf_counter() - w)
+            cpus.append(time.process_time() - c)
+        out["wall_s"].append(statistics.median(walls))
+        out["cpu_s"].append(statistics.median(cpus))
+    return out
 
 
 def numpy_metropolis_updates_per_s(L: int, beta: float, sweeps: int, seed: int = 0) -> float:
@@ -120,5 +157,5 @@ def read_bandwidth(n_bytes: int = 1 << 28, repeats: int = 5) -> float:
     return a.nbytes / t
 
 
-__all__ = ["neal_updates_per_s", "numpy_metropolis_updates_per_s", "matvec_seconds", "copy_bandwidth",
-           "read_bandwidth"]
+__all__ = ["neal_updates_per_s", "neal_call_seconds", "numpy_metropolis_updates_per_s", "matvec_seconds",
+           "copy_bandwidth", "read_bandwidth"]

@@ -27,6 +27,15 @@ excluded; speed is never asserted in tests):
   localisation sample and a neural training step (one Adam step of a MADE, hidden width 2N, on a
   batch of 256), with the fitted exponent of cost ~ N^a (least squares in log-log), plotted to
   ``benchmarks/scaling.png``.
+* ``user``: what a user feels (issue 20): a whole ``Metropolis.sample`` call, wall and CPU, for 1, 20 and 100
+  sweeps beside the compiled sweep loop alone (set-up = the rest), with the targets (SK 1-sweep call <= 2x
+  its kernel; lattice and 3-regular set-up <= 25% of 20 sweeps' kernel); time to the first sample in a
+  fresh process with a warm and a cold (empty ``NUMBA_CACHE_DIR``) numba cache; peak RSS of the dense
+  ``SpikedWigner`` builds in a fresh process (N = 16000 with one SL sample without ``--quick``); neal's
+  whole call beside its slope; the default Metropolis (no order given) against neal.
+* ``kernels``: the dense SK blocked update against the best streaming read (float64 and its float32 option)
+  and Gaussian against ±J couplings on the checkerboard kernel (``benchmarks/kernel_targets.py``, which
+  also runs alone and writes ``benchmarks/kernel_targets.json``).
 * ``gpu``: batched torch Metropolis chains (``samplers.TorchMetropolis``, flips per ns against chains)
   and the torch AMP iteration (float64 and float32), on CUDA when present, else on one CPU thread
   (``benchmarks/gpu.py`` has the longer chains table).
@@ -216,7 +225,9 @@ def section_peers_and_ratios(quick: bool, repeats: int) -> tuple[list[dict], lis
     rows.append({"section": "peers", "benchmark": f"SK dense n={n_sk} local-field traffic", "n": n_sk,
                  "value": achieved, "unit": "B/s", "acceptance": acc})
     ratio("SK local-field update / read-stream bandwidth", achieved / bw_read, 0.6,
-          note=f"{achieved / 1e9:.1f} GB/s; {achieved / bw:.2f} of the copy bandwidth {bw / 1e9:.1f} GB/s")
+          note=f"informational: {achieved / 1e9:.1f} GB/s; {achieved / bw:.2f} of the copy bandwidth "
+               f"{bw / 1e9:.1f} GB/s; this read stream is a slow one of ours, so the 0.6 target is judged in the "
+               "kernels section against the best streaming read")
 
     # tempering vs Metropolis on the same instance: the overhead of tempering is measured against
     # Metropolis doing the same work, i.e. at each temperature of the ladder (hot replicas accept more moves
@@ -450,6 +461,215 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+_TTFS_SCRIPT = """
+import time
+t0 = time.perf_counter()
+import spinglass as sg
+from samplers import Metropolis
+res = Metropolis(sweeps=10).sample(sg.EdwardsAnderson((64, 64), "pm1", beta=0.5, seed=0), 1, seed=0)
+print(time.perf_counter() - t0)
+"""
+
+_RSS_SCRIPT = """
+import json, resource, sys, time, warnings
+n, sl = int(sys.argv[1]), sys.argv[2] == "1"
+import spinglass as sg
+
+def kb():
+    # this process image's peak RSS: VmHWM (ru_maxrss also counts the parent's peak when the parent was
+    # larger, since Linux carries the high-water mark of the spawning image across exec)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024, rss
+    except OSError:
+        pass
+    return rss, rss
+
+out = {"n": n}
+out["before_build_B"], out["before_build_maxrss_B"] = kb()
+c = time.process_time()
+model = sg.SpikedWigner(n, 2.0, sg.Rademacher(), seed=0)
+out["build_cpu_s"] = time.process_time() - c
+out["after_build_B"], out["after_build_maxrss_B"] = kb()
+if sl:
+    import functools
+    from samplers import GeometricSchedule, StochasticLocalization
+    from samplers.denoisers import AMPDenoiser, NonConvergenceWarning
+    amp = functools.partial(AMPDenoiser, warm_start=True, tol=1e-3, max_iter=150, seed=0, dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonConvergenceWarning)
+        res = StochasticLocalization(amp, GeometricSchedule(T=30, n_steps=25)).sample(model, 1, seed=0)
+    out["sl_wall_s"] = res.wall_time
+    out["after_sl_B"], out["after_sl_maxrss_B"] = kb()
+print(json.dumps(out))
+"""
+
+
+def _child_env(**extra) -> dict:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               NUMBA_NUM_THREADS="1")
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
+
+
+def _run_child(code: str, *args: str, env: dict | None = None) -> tuple[str, float, float]:
+    """(stdout, wall s, CPU s of the child) of ``python -c code args`` in a fresh process."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+                          env=env or _child_env())
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done.stdout, wall, cpu
+
+
+def user_call_times(model, sweeps: int, repeats: int) -> dict:
+    """What one ``Metropolis(sweeps).sample(model, 1)`` call costs, default order, one chain, one core.
+
+    ``first_*``: the first call on the instance (adapter built, kernels loaded); ``wall`` / ``cpu``: the
+    median repeated call (another seed each time); ``kernel_cpu``: the compiled sweep loop alone
+    (``adapter.run`` for ``sweeps`` sweeps on a fresh random start, the state a call starts from), measured
+    interleaved with the calls; ``setup_cpu`` = cpu - kernel_cpu: everything else the call does (initial
+    state, fields and energy, collecting the samples, the Samples record)."""
+    from samplers.mcmc.adapters import adapter_for
+
+    sampler = Metropolis(sweeps=sweeps)
+    w, c = time.perf_counter(), time.process_time()
+    sampler.sample(model, 1, seed=0)
+    first_wall, first_cpu = time.perf_counter() - w, time.process_time() - c
+    adapter = adapter_for(model, sampler.order)
+    walls, cpus, kernels = [], [], []
+    for r in range(repeats):
+        st = sampler._fresh_state(model, adapter, 1, 10_000 + r, "random")
+        buf = np.empty((1, len(adapter.observables), sweeps))
+        acc = np.zeros(1, dtype=np.int64)
+        c = time.process_time()
+        adapter.run(st.chains, st.betas, st.rng, sweeps, False, buf, acc, 1)
+        kernels.append(time.process_time() - c)
+        w, c = time.perf_counter(), time.process_time()
+        sampler.sample(model, 1, seed=r + 1)
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    cpu, kernel = _median(cpus), _median(kernels)
+    return {"first_wall": first_wall, "first_cpu": first_cpu, "wall": _median(walls), "cpu": cpu,
+            "kernel_cpu": kernel, "setup_cpu": cpu - kernel}
+
+
+def section_user(quick: bool, repeats: int) -> tuple[list[dict], list[dict]]:
+    """What a user feels (issue 20): end-to-end ``sample()`` beside its kernel, time to the first sample in
+    a fresh process (warm and cold numba cache), peak memory of the big dense builds, neal's whole call
+    beside its slope, and the default Metropolis against neal."""
+    rows, ratios = [], []
+
+    def row(benchmark, value, unit, n=None, **extra):
+        rows.append({"section": "user", "benchmark": benchmark, "n": n, "value": value, "unit": unit, **extra})
+
+    def ratio(name, value, target, direction, note=""):
+        met = None if value is None or math.isnan(value) else (value <= target if direction == "<=" else
+                                                                value >= target)
+        ratios.append({"ratio": name, "value": value, "target": f"{direction} {target:g}", "met": met, "note": note})
+
+    # peak resident memory of the dense builds, as a multiple of J (8 n^2 bytes)
+    for n, sl in ((8000, False),) + (() if quick else ((16_000, True),)):
+        out, wall, _ = _run_child(_RSS_SCRIPT, str(n), "1" if sl else "0")
+        rec = json.loads(out)
+        J = 8.0 * n * n
+        row(f"SpikedWigner n={n} build: peak RSS / size of J", rec["after_build_B"] / J, "x J", n,
+            peak_B=rec["after_build_B"], before_build_B=rec["before_build_B"], build_cpu_s=rec["build_cpu_s"],
+            ru_maxrss_B=rec["after_build_maxrss_B"])
+        row(f"SpikedWigner n={n} build (CPU)", rec["build_cpu_s"], "s", n)
+        if n == 8000:
+            ratio("SpikedWigner n=8000 peak RSS / size of J", rec["after_build_B"] / J, 2.5, "<=",
+                  note="peak RSS (VmHWM) of a fresh process: the interpreter and imports included")
+        if sl:
+            row(f"SpikedWigner n={n} build + one SL sample: peak RSS / size of J", rec["after_sl_B"] / J, "x J", n,
+                peak_B=rec["after_sl_B"])
+            row(f"SpikedWigner n={n} one SL sample (wall)", rec["sl_wall_s"], "s", n)
+            ratio(f"SpikedWigner n={n} builds and gives one SL sample", 1.0, 1.0, ">=",
+                  note=f"peak {rec['after_sl_B'] / 1e9:.2f} GB")
+    n_sk, L, n_reg = (2000, 128, 100_000) if quick else (4000, 256, 1_000_000)
+    reps = max(5, repeats) if quick else max(7, 2 * repeats + 1)
+    cases = [(f"SK n={n_sk}", sg.SK(n_sk, 0.5, seed=0)),
+             (f"EA 2D ±1 L={L}", sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0)),
+             (f"random 3-regular ±1 n={n_reg}", random_regular_ising(n_reg, 3, beta=0.5, seed=0))]
+    for name, model in cases:
+        for sweeps in (1, 20, 100):
+            t = user_call_times(model, sweeps, reps if sweeps < 100 else max(3, reps // 2))
+            label = f"{name} Metropolis sample() {sweeps} sweep{'s' if sweeps > 1 else ''}"
+            if sweeps == 1:  # the first call on the instance: its adapter is built, its kernel loaded
+                row(f"{label}: first call on the instance (wall)", t["first_wall"], "s", model.n,
+                    cpu_s=t["first_cpu"])
+            row(f"{label}: repeated call (wall)", t["wall"], "s", model.n)
+            row(f"{label}: repeated call (CPU)", t["cpu"], "s", model.n)
+            row(f"{label}: kernel (CPU)", t["kernel_cpu"], "s", model.n)
+            row(f"{label}: set-up (CPU)", t["setup_cpu"], "s", model.n)
+            if name.startswith("SK") and sweeps == 1:
+                x = np.asarray(model.random_configuration(1, seed=1), dtype=np.float64)
+                fields = []
+                for _ in range(reps):
+                    c = time.process_time()
+                    model.local_fields(x)
+                    fields.append(time.process_time() - c)
+                row(f"{label}: of the set-up, the initial fields J x (CPU)", _median(fields), "s", model.n)
+                floor = (t["kernel_cpu"] + _median(fields)) / t["kernel_cpu"]
+                ratio(f"SK n={n_sk} 1-sweep sample() / kernel (CPU)", t["cpu"] / t["kernel_cpu"], 2.0, "<=",
+                      note=f"floor (kernel + J x) / kernel = {floor:.2f} while the chain stays bit for bit")
+            if not name.startswith("SK") and sweeps == 20:
+                ratio(f"{name} set-up / 20 sweeps' kernel (CPU)", t["setup_cpu"] / t["kernel_cpu"], 0.25, "<=")
+
+    # time to the first sample in a fresh process: warm numba cache (the project's), then an empty one
+    _run_child(_TTFS_SCRIPT)  # fills the cache if needed
+    warm = [_run_child(_TTFS_SCRIPT) for _ in range(max(3, repeats))]
+    warm_wall = _median([w for _, w, _ in warm])
+    row("time to first sample, fresh process, warm cache: EA 64x64 Metropolis (wall)", warm_wall, "s", 4096,
+        cpu_s=_median([c for _, _, c in warm]), inside_s=_median([float(o) for o, _, _ in warm]))
+    ratio("time to first sample, warm cache, EA 64x64 (s)", warm_wall, 1.5, "<=", note="wall, python start included")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cold_cache:
+        out, wall, cpu = _run_child(_TTFS_SCRIPT, env=_child_env(NUMBA_CACHE_DIR=cold_cache))
+    row("time to first sample, fresh process, cold cache: EA 64x64 Metropolis (wall)", wall, "s", 4096, cpu_s=cpu,
+        inside_s=float(out))
+
+    t_sl = sl_sample_seconds(4000 if not quick else 2000)
+    n_b = 4000 if not quick else 2000
+    c = time.process_time()
+    sg.SpikedWigner(n_b, 2.0, sg.Rademacher(), seed=1)
+    build = time.process_time() - c
+    row(f"SpikedWigner n={n_b} build (CPU)", build, "s", n_b)
+    ratio(f"SpikedWigner n={n_b} build / one SL sample", build / t_sl, 1.0, "<=",
+          note=f"SL sample {t_sl:.2f} s (wall, one core)")
+
+    # neal's whole call beside its slope, and the default Metropolis (no order given) against the slope
+    neal_sweeps = 100 if quick else 400
+    defaults = [("2D lattice", sg.EdwardsAnderson((L, L), "pm1", beta=0.5, seed=0))]
+    defaults += [("random 3-regular", random_regular_ising(n, 3, beta=0.5, seed=0))
+                 for n in ((10_000,) if quick else (10_000, 100_000))]
+    for label, model in defaults:
+        theirs = peers.neal_updates_per_s(model.couplings, 0.5, neal_sweeps, repeats)
+        calls = peers.neal_call_seconds(model.couplings, 0.5, (1, 100), repeats)
+        if calls is not None:
+            for k, sw in enumerate(calls["sweeps"]):
+                row(f"dwave-neal whole call {label} n={model.n} {sw} sweeps (wall)", calls["wall_s"][k], "s", model.n,
+                    cpu_s=calls["cpu_s"][k])
+        ours, acc, _ = mcmc_rate(model, Metropolis, repeats)
+        row(f"Metropolis default order {label} n={model.n}", ours, "updates/s", model.n, acceptance=acc,
+            order_used=Metropolis(sweeps=1).sample(model, 1, seed=0).sampler["order_used"])
+        row(f"dwave-neal slope {label} n={model.n}", theirs if theirs is not None else math.nan, "updates/s",
+            model.n)
+        ratio(f"Metropolis (default order) / dwave-neal, {label} n={model.n}",
+              ours / theirs if theirs else math.nan, 3.0, ">=", note="" if theirs else "install dwave-neal")
+    return rows, ratios
+
+
 def _fmt(value, unit) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -461,6 +681,8 @@ def _fmt(value, unit) -> str:
         return f"{value:9.4f} flips/ns"
     if unit == "s":
         return f"{value * 1e3:9.3f} ms"
+    if unit == "x J":
+        return f"{value:9.2f} x J"
     return f"{value:.4g} {unit}"
 
 
@@ -468,14 +690,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller instances (a few minutes)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sections", default="mcmc,peers,chains,scaling,gpu",
-                        help="comma-separated subset of mcmc,peers,chains,scaling,gpu")
+    parser.add_argument("--sections", default="mcmc,peers,chains,scaling,gpu,user,kernels",
+                        help="comma-separated subset of mcmc,peers,chains,scaling,gpu,user,kernels")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    unknown = set(sections) - {"mcmc", "peers", "chains", "scaling", "gpu"}
+    unknown = set(sections) - {"mcmc", "peers", "chains", "scaling", "gpu", "user", "kernels"}
     if unknown:
         parser.error(f"--sections: unknown {sorted(unknown)}")
     numba.set_num_threads(1)
@@ -503,6 +725,20 @@ def main(argv=None) -> None:
         plot_scaling(scaling, Path(args.out).with_name("scaling.png"))
     if "gpu" in sections:
         rows += section_gpu(args.quick, args.repeats)
+    if "user" in sections:
+        r, q = section_user(args.quick, args.repeats)
+        rows += r
+        ratios += q
+    if "kernels" in sections:
+        import kernel_targets
+
+        for r in kernel_targets.run_all(args.quick, max(args.repeats, 5))[0]:
+            if r["target"] is None:
+                rows.append({"section": "kernels", "benchmark": r["name"], "value": r["value"], "unit": r["unit"],
+                             "note": r["note"]})
+            else:
+                ratios.append({"ratio": r["name"], "value": r["value"], "target": r["target"], "met": r["met"],
+                               "note": r["note"]})
     print(f"\n{'benchmark':<62} {'value':>22}")
     for r in rows:
         extra = f"  (acc {r['acceptance']:.3f})" if "acceptance" in r else ""

@@ -38,8 +38,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import ellipk
 
 from ._validate import check_int, check_real
 
@@ -50,6 +48,8 @@ def onsager_energy(beta: float) -> float:
     """Energy per spin of the infinite 2D Ising ferromagnet (J = 1) at inverse temperature ``beta``."""
     beta = check_real("beta", beta, minimum=0.0, strict_min=True)
     k = 2.0 * math.sinh(2 * beta) / math.cosh(2 * beta) ** 2
+    from scipy.special import ellipk  # here, not at import: scipy.special is slow to load
+
     K = ellipk(min(k * k, 1.0 - 1e-16))
     return -1.0 / math.tanh(2 * beta) * (1.0 + 2.0 / math.pi * (2.0 * math.tanh(2 * beta) ** 2 - 1.0) * K)
 
@@ -71,6 +71,8 @@ def curie_weiss_magnetization(beta: float, h: float = 0.0) -> float:
     g = lambda m: m - math.tanh(beta * (m + h))  # noqa: E731
     if g(1e-12) >= 0:  # only the root at m = 0 (h = 0, beta <= 1)
         return 0.0
+    from scipy.optimize import brentq
+
     return sign * brentq(g, 1e-12, 1.0)
 
 

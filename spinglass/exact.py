@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from scipy.special import logsumexp
 
+from ._numeric import logsumexp
 from ._validate import SeedLike, check_int, make_rng
 from .priors import alphabet_lookup
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import gammaln, logsumexp
 
+from ._numeric import logsumexp
 from ._validate import SeedLike, check_dense_fits, check_int, check_real, make_rng, seed_repr
 from .base import GlobalTerm
+from .dense_build import gaussian_symmetric, init_dense_pairwise
 from .priors import Rademacher
 from .scalar import PairwiseModel
 
@@ -40,6 +41,8 @@ class CurieWeiss(PairwiseModel):
         n = self.n
         M = np.arange(-n, n + 1, 2, dtype=float)
         k = (n + M) / 2
+        from scipy.special import gammaln  # here, not at import: scipy.special is slow to load
+
         log_binom = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
         return M, log_binom + self.beta * (M**2 - n) / (2 * n) + self.beta * self.h * M
 
@@ -53,12 +56,16 @@ class CurieWeiss(PairwiseModel):
         return float(logsumexp(self._log_weights_of_m()[1]))
 
 
-#: n x n float64 arrays alive at the peak of ``SK.__init__`` (measured with tracemalloc).
-SK_PEAK_ARRAYS = 6
+#: n x n float64 arrays alive at the peak of ``SK.__init__``: the couplings, built in place, and a row block
+#: of the noise (``dense_build``); tests/test_spiked_inplace.py measures it with tracemalloc.
+SK_PEAK_ARRAYS = 1.25
 
 
 class SK(PairwiseModel):
-    """Sherrington-Kirkpatrick spin glass with J_ij = g_ij/sqrt(N), field ``h``, inverse temperature ``beta``."""
+    """Sherrington-Kirkpatrick spin glass with J_ij = g_ij/sqrt(N), field ``h``, inverse temperature ``beta``.
+
+    J is built in place from the row-major draw of g (``spinglass.dense_build``): the same numbers as
+    ``(triu(g, 1) + triu(g, 1).T) / sqrt(N)``, with J the only N x N array."""
 
     def __init__(self, n: int, beta: float, h: float = 0.0, seed: SeedLike = None):
         n = check_int("n", n, minimum=2)
@@ -66,10 +73,9 @@ class SK(PairwiseModel):
         h = check_real("h", h)
         check_dense_fits("SK", n, SK_PEAK_ARRAYS)
         rng = make_rng(seed)
-        g = np.triu(rng.standard_normal((n, n)), 1)
-        J = (g + g.T) / np.sqrt(n)
-        super().__init__(
-            J, prior=Rademacher(), fields=h, beta=beta, counting=True,
-            description={"family": "SK", "n": n, "beta": beta, "h": h, "seed": seed_repr(seed)},
+        J = gaussian_symmetric(n, rng, np.sqrt(n))
+        init_dense_pairwise(
+            self, J, prior=Rademacher(), fields=h, beta=beta, global_terms=(), planted=None,
+            description={"family": "SK", "n": n, "beta": beta, "h": h, "seed": seed_repr(seed)}, counting=True,
         )
         self.h = h

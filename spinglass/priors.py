@@ -26,8 +26,8 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 from numba import njit
-from scipy.special import logsumexp
 
+from ._numeric import logsumexp
 from ._validate import SeedLike, check_real, make_rng
 
 #: Gaussian expectations E[h(z)] use the trapezoid rule on z in [-12, 12] with step 0.05 (481 nodes).

@@ -20,6 +20,7 @@ import numpy as np
 
 from ._validate import SeedLike, check_dense_fits, check_int, check_real, make_rng, seed_repr
 from .base import GlobalTerm
+from .dense_build import gaussian_symmetric, init_dense_pairwise
 from .priors import Prior
 from .scalar import PairwiseModel, PSpinModel, all_subsets
 
@@ -27,12 +28,18 @@ from .scalar import PairwiseModel, PSpinModel, all_subsets
 MAX_TENSOR_ENTRIES = 40_000_000
 
 
-#: n x n float64 arrays alive at the peak of ``SpikedWigner.__init__`` (measured with tracemalloc).
-SPIKED_WIGNER_PEAK_ARRAYS = 9
+#: n x n float64 arrays alive at the peak of ``SpikedWigner.__init__``: the couplings, built in place, and
+#: two row blocks of the noise (``dense_build``); tests/test_spiked_inplace.py measures it with tracemalloc.
+SPIKED_WIGNER_PEAK_ARRAYS = 1.25
 
 
 class SpikedWigner(PairwiseModel):
-    """Posterior of the rank-one spiked Wigner model at SNR ``lam`` with prior ``prior``."""
+    """Posterior of the rank-one spiked Wigner model at SNR ``lam`` with prior ``prior``.
+
+    The couplings J = sqrt(lam/N) Y are built in place (``spinglass.dense_build``: the same numbers as the
+    full-matrix construction, with J the only N x N array); the observations Y are not kept but rebuilt on
+    first access from the saved state of the random stream (``observations``), bit for bit.
+    """
 
     def __init__(self, n: int, lam: float, prior: Prior, seed: SeedLike = None):
         n = check_int("n", n, minimum=2)
@@ -42,20 +49,37 @@ class SpikedWigner(PairwiseModel):
         check_dense_fits("SpikedWigner", n, SPIKED_WIGNER_PEAK_ARRAYS)
         rng = make_rng(seed)
         x_star = prior.sample(n, seed=rng)
-        w = np.triu(rng.standard_normal((n, n)), 1)
-        signal = np.sqrt(lam / n) * np.triu(np.outer(x_star, x_star), 1)
-        upper = signal + w
-        Y = upper + upper.T
-        J = np.sqrt(lam / n) * Y
-        super().__init__(
-            J, prior=prior, fields=None, beta=1.0,
+        # the noise is drawn after x*: keep the stream's state there, to redraw Y on demand
+        noise_state = (type(rng.bit_generator), rng.bit_generator.state)
+        c = np.sqrt(lam / n)
+        J = gaussian_symmetric(n, rng, 1.0, spike=np.asarray(x_star, dtype=np.float64), spike_scale=c,
+                               post_scale=c)
+        init_dense_pairwise(
+            self, J, prior=prior, fields=None, beta=1.0,
             global_terms=(GlobalTerm(lam / (2.0 * n), 2, 2),), planted=x_star,
             description={"family": "SpikedWigner", "n": n, "lam": lam, "Delta": (1.0 / lam if lam else math.inf),
                          "prior": prior.describe(), "seed": seed_repr(seed)},
+            counting=False,
         )
         self.lam = lam
-        self.observations = Y
-        self.observations.flags.writeable = False
+        self._noise_state = noise_state
+
+    @property
+    def observations(self) -> np.ndarray:
+        """The observed matrix Y (N x N, symmetric, zero diagonal, read-only): Y_ij = sqrt(lam/N) x*_i x*_j +
+        W_ij.  Redrawn from the saved random stream on first access (N^2 doubles) and then kept with the
+        instance's derived data (``Model.derived``)."""
+        cache = self.derived()
+        if "observations" not in cache:
+            kind, state = self._noise_state
+            bit_generator = kind()
+            bit_generator.state = state
+            Y = gaussian_symmetric(self.n, np.random.Generator(bit_generator), 1.0,
+                                   spike=np.asarray(self.planted, dtype=np.float64),
+                                   spike_scale=np.sqrt(self.lam / self.n))
+            Y.flags.writeable = False
+            cache["observations"] = Y
+        return cache["observations"]
 
     @property
     def Delta(self) -> float:

@@ -14,7 +14,7 @@ from spinglass._validate import check_dense_fits
 
 
 def test_dense_models_refuse_sizes_that_cannot_fit_before_allocating():
-    with pytest.raises(ValueError, match=r"n = 1000000 is too large for SK: .* needs about 48 TB"):
+    with pytest.raises(ValueError, match=r"n = 1000000 is too large for SK: .* needs about 10 TB"):
         sg.SK(1_000_000, 1.0)
     with pytest.raises(ValueError, match=r"n = 300000 is too large for SpikedWigner"):
         sg.SpikedWigner(300_000, 1.0, sg.Rademacher())

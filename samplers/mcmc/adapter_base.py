@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from spinglass.scalar import PairwiseModel
 
@@ -67,17 +68,107 @@ class PackedSpinsAdapter(AdapterBase):
     model: PairwiseModel
 
     def init_state(self, s: np.ndarray) -> dict:
-        x = 2.0 * s - 1.0
         C = s.shape[0]
-        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
+        lanes = {"lanes": np.zeros((C, 4, N_LANES), dtype=np.uint64), "seeded": np.zeros(C, dtype=np.int64)}
+        start = self._integer_start(s)
+        if start is not None:
+            return {**start, **lanes}
+        x = 2.0 * s - 1.0  # a fresh C-contiguous float64 array on {-1, +1}: nothing for model.energy to check
+        energy = np.asarray(self.model._energy(x), dtype=np.float64).reshape(-1).copy()
         return {"xs": np.ascontiguousarray((2 * s[:, self.order] - 1).astype(self.spin_dtype)), "energy": energy,
-                "sums": spin_sums(x, reference_spins(self.model)),
-                "lanes": np.zeros((C, 4, N_LANES), dtype=np.uint64), "seeded": np.zeros(C, dtype=np.int64)}
+                "sums": spin_sums(x, reference_spins(self.model)), **lanes}
+
+    def _integer_start(self, s: np.ndarray) -> dict | None:
+        """``xs``, ``energy`` and ``sums`` of the start from one compiled pass where the adapter has one
+        (exact integer arithmetic: the same doubles as the generic path), else None."""
+        return None
 
     def alphabet_indices(self, chains: dict) -> np.ndarray:
         s = np.empty(chains["xs"].shape, dtype=np.int64)
         s[:, self.order] = (chains["xs"].astype(np.int64) + 1) // 2
         return s
+
+    def configurations(self, chains: dict, alphabet: np.ndarray) -> np.ndarray:
+        """(C, n) configurations on ``alphabet`` = (-1, +1) in natural site order: the packed spins are the
+        values themselves, so no index array is built."""
+        out = np.empty(chains["xs"].shape, dtype=alphabet.dtype)
+        unpack_spins(chains["xs"], self.order, out)
+        return out
+
+
+@njit(cache=True, nogil=True)
+def unpack_spins(xs, order, out):  # pragma: no cover - numba
+    """out[c, order[p]] = xs[c, p]: packed spins back to natural site order (as out's dtype)."""
+    C, n = xs.shape
+    for c in range(C):
+        for p in range(n):
+            out[c, order[p]] = xs[c, p]
+
+
+@njit(cache=True, nogil=True)
+def csr_integer_start(s, order, indptr, indices, data, h, ref, xs):  # pragma: no cover - numba
+    """Packed spins, energy and spin sums of the chains' start for integer couplings (CSR ``indptr``,
+    ``indices``, ``data`` as int64, natural order), fields ``h`` and reference spins ``ref`` (int64), in one
+    compiled pass of integer arithmetic.
+
+    ``s`` (C, n) alphabet indices (x = 2 s - 1); fills ``xs[c, p] = x[c, order[p]]`` and returns energy (C,)
+    = (-0.5 S - sum_i h_i x_i) + 0.0 with S = sum_i x_i sum_k J_ik x_k, and sums (C, 2) = (sum_i x_i,
+    sum_i x_i ref_i): integers, exact in any order, hence the doubles of ``PairwiseModel.energy``.
+    """
+    C, n = s.shape
+    energy = np.empty(C)
+    sums = np.empty((C, 2))
+    x = np.empty(n, dtype=np.int8)  # small, so that the neighbour reads stay in cache
+    for c in range(C):
+        sc = s[c]
+        field = 0
+        m1 = 0
+        m2 = 0
+        for i in range(n):
+            xi = 2 * np.int64(sc[i]) - 1
+            x[i] = xi
+            field += h[i] * xi
+            m1 += xi
+            m2 += ref[i] * xi
+        pair = 0
+        for i in range(n):
+            f = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                f += np.int64(data[k]) * x[indices[k]]
+            pair += f * x[i]
+        energy[c] = (-0.5 * float(pair) - float(field)) + 0.0
+        sums[c, 0] = float(m1)
+        sums[c, 1] = float(m2)
+        xc = xs[c]
+        for p in range(n):
+            xc[p] = x[order[p]]
+    return energy, sums
+
+
+def integer_start_tables(model) -> tuple | None:
+    """(indptr, indices, data, h, ref) for ``csr_integer_start`` (compact integer types: the pass streams
+    them) when the model's energy is ``PairwiseModel``'s with sparse integer couplings, integer fields and
+    reference spins and no global term, every partial sum below 2^52 in magnitude; else None."""
+    cls = type(model)
+    if not (isinstance(model, PairwiseModel) and model.is_sparse and cls._energy is PairwiseModel._energy
+            and cls.local_fields is PairwiseModel.local_fields and not len(model.global_terms)):
+        return None
+    J = model.couplings
+    h = np.broadcast_to(np.asarray(model.fields, dtype=np.float64), (model.n,))
+    ref = reference_spins(model)
+    if not (all_integral(J.data) and all_integral(h) and all_integral(ref)):
+        return None
+    if np.abs(J.data).sum() + np.abs(h).sum() + np.abs(ref).sum() + model.n >= 2.0**52:
+        return None
+    index = np.int32 if model.n < 2**31 else np.int64
+    data = J.data.astype(np.int8 if np.abs(J.data).max(initial=0) < 128 else np.int64)
+    return (J.indptr.astype(np.int64), J.indices.astype(index), data, h.astype(np.int64), ref.astype(np.int64))
+
+
+def all_integral(a: np.ndarray) -> bool:
+    """Whether every entry of ``a`` is an integer."""
+    a = np.asarray(a)
+    return bool(np.all(a == np.round(a)))
 
 
 def integer_field_bound(couplings, fields) -> int:

@@ -7,6 +7,8 @@ the family's incremental fields) that the samplers store in ``MCMCState`` to res
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -86,6 +88,11 @@ class ScalarAdapter(AdapterBase):
         self.binary = (self.kind in (ks.KIND_DENSE, ks.KIND_CSR) and not len(terms)
                        and np.array_equal(self.vals, [-1.0, 1.0]))
         self.max_field = self._integer_field_bound() if self.binary else -1
+        # the initial energy can reuse the initial local fields when the model keeps PairwiseModel's energy
+        cls = type(model)
+        self._energy_from_fields = (isinstance(model, PairwiseModel) and cls._energy is PairwiseModel._energy
+                                    and cls.local_fields is PairwiseModel.local_fields
+                                    and cls._global_energy is ScalarModel._global_energy)
 
     def _integer_field_bound(self) -> int:
         """``integer_field_bound`` of the model's couplings and fields (-1: no acceptance table)."""
@@ -93,16 +100,75 @@ class ScalarAdapter(AdapterBase):
         return integer_field_bound(coupl, self.h)
 
     def init_state(self, s: np.ndarray) -> dict:
+        if self.J.dtype == np.float32:
+            return self._float32_start(s)
         x = self.vals[s]
+        model = self.model
         if self.kind == ks.KIND_PSPIN:
-            lf = ks.pspin_local_fields(s, self.vals, self.edges, self.weights, self.model.n)
+            lf = ks.pspin_local_fields(s, self.vals, self.edges, self.weights, model.n)
+            energy = model._energy(x)
+        elif self._energy_from_fields:
+            # one product J x (an O(n^2) pass over a dense J) serves both the fields and the energy:
+            # PairwiseModel._energy's own arithmetic, -1/2 <x, Jx> - <x, h> + global terms, on the same
+            # operands, so the same doubles as model.energy(x)
+            raw = model.local_fields(x)
+            energy = -0.5 * np.einsum("bi,bi->b", x, raw) - x @ model.fields + model._global_energy(x)
+            lf = np.ascontiguousarray(raw, dtype=np.float64)
         else:
-            lf = np.ascontiguousarray(self.model.local_fields(x), dtype=np.float64)
+            lf = np.ascontiguousarray(model.local_fields(x), dtype=np.float64)
+            energy = model._energy(x)
         gsym = ks.global_symmetric(s, self.vpow, self.gorder, self.pmax)
-        energy = np.asarray(self.model.energy(x), dtype=np.float64).reshape(-1).copy()
+        energy = np.asarray(energy, dtype=np.float64).reshape(-1).copy()
         return {"s": s, "lf": lf, "gsym": gsym, "energy": energy, "sums": spin_sums(x, self.ref)}
 
+    def with_coupling_dtype(self, coupling_dtype: str) -> ScalarAdapter:
+        """This adapter (``"float64"``) or, for ``"float32"``, a twin whose dense binary kernel streams the
+        couplings rounded to float32 (built once and kept on this adapter).  The twin samples exactly the
+        model with J rounded to float32: its initial fields and energies come from the rounded J
+        (``kernels_binary.dense_local_fields``, accumulated in float64).  ValueError where there is no dense
+        binary kernel to feed."""
+        if coupling_dtype == "float64":
+            return self
+        if coupling_dtype != "float32":
+            raise ValueError(f"coupling_dtype must be 'float64' or 'float32', got {coupling_dtype!r}")
+        if not (self.binary and self.kind == ks.KIND_DENSE):
+            raise ValueError("coupling_dtype='float32' applies to dense binary pairwise models (x in {-1, +1}, "
+                             f"dense couplings, no global terms, such as SK); {self.model.family} is not one "
+                             "(use coupling_dtype='float64')")
+        twin = self.__dict__.get("_float32_twin")
+        if twin is None:
+            twin = copy.copy(self)
+            twin.__dict__.pop("compiled", None)  # another specialisation of the kernel
+            twin.__dict__.pop("_diagonal", None)
+            twin.J = np.ascontiguousarray(self.J, dtype=np.float32)
+            self._float32_twin = twin
+        return twin
+
+    def _float32_start(self, s: np.ndarray) -> dict:
+        """The chain state of the float32 twin: fields and energies of the rounded couplings (no global
+        terms: the twin exists for binary pairwise models only)."""
+        x = self.vals[s]
+        lf = kb.dense_local_fields(np.ascontiguousarray(x), self.J)
+        energy = -0.5 * np.einsum("bi,bi->b", x, lf) - x @ self.h
+        gsym = ks.global_symmetric(s, self.vpow, self.gorder, self.pmax)
+        return {"s": s, "lf": lf, "gsym": gsym, "energy": energy, "sums": spin_sums(x, self.ref)}
+
+    def diagonal_blocks(self) -> np.ndarray:
+        """``kernels_binary.diagonal_blocks`` of the dense J (in its dtype), built once."""
+        if "_diagonal" not in self.__dict__:
+            self._diagonal = kb.diagonal_blocks(self.J, kb.DENSE_BLOCK)
+        return self._diagonal
+
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
+        if self.binary and self.kind == ks.KIND_DENSE:
+            # the delayed field update: the sequential kernel's chain bit for bit, fewer passes over the fields
+            Jd = self.diagonal_blocks()
+            run_chain_blocks(
+                lambda s, lf, energy, sums, betas, rng, trace, accepted: kb.dense_blocked_sweeps(
+                    s, lf, energy, sums, self.J, Jd, self.h, self.logp, self.ref, betas, rng, n_sweeps, heat_bath,
+                    self.max_field, trace, accepted),
+                (st["s"], st["lf"], st["energy"], st["sums"], betas, rng, trace, accepted), len(betas), threads)
+            return
         if self.binary:
             run_chain_blocks(
                 lambda s, lf, energy, sums, betas, rng, trace, accepted: kb.binary_pairwise_sweeps(

@@ -16,7 +16,9 @@ from . import kernels_lattice as kl
 from .adapter_base import (
     PackedSpinsAdapter,
     binary_uniform_refusal,
+    csr_integer_start,
     integer_field_bound,
+    integer_start_tables,
     reference_spins,
     run_chain_blocks,
 )
@@ -56,6 +58,14 @@ class ChromaticAdapter(PackedSpinsAdapter):
         self.hp = np.ascontiguousarray(fields[self.order], dtype=self.spin_dtype)
         self.refp = np.ascontiguousarray(reference_spins(model)[self.order])
         self.has_ref = model.planted is not None
+        self._start_tables = integer_start_tables(model) if F >= 0 else None
+
+    def _integer_start(self, s: np.ndarray) -> dict | None:
+        if self._start_tables is None:
+            return None
+        xs = np.empty(s.shape, dtype=self.spin_dtype)
+        energy, sums = csr_integer_start(np.ascontiguousarray(s), self.order, *self._start_tables, xs)
+        return {"xs": xs, "energy": energy, "sums": sums}
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
         kl.seed_lanes(rng, st["lanes"], st["seeded"])

@@ -24,7 +24,9 @@ Metropolis min(1, exp(-beta dE)), heat bath 1 / (1 + exp(beta dE)), the beta = 0
 the site's 64 random bits u flip it when u >> 11 < ceil(P 2^53).  With integer couplings and fields,
 x_i f_i is an integer in [-F, F], F = max_i (sum_j |J_ij| + |h_i|), and when F is at most
 ``kernels_binary.TABLE_MAX_FIELD`` the thresholds are tabulated per chain at every call
-(``table[x_i f_i + F]``, 2F + 1 values); otherwise P is computed per site (the same numbers).
+(``table[x_i f_i + F]``, 2F + 1 values); otherwise P is computed per site (the same numbers), for
+0 < beta < inf in vector loops (``kernels_lattice.float_flips``: the same flips as the per-site exp; a
+block's energy change is added in a fixed order of eight partial sums, ``kernels_lattice.lane_sum``).
 
 **Random numbers.**  Each chain owns ``kernels_lattice.N_LANES`` = ``BLOCK`` xoshiro256** lanes; the site
 in position k of a block takes the next draw of lane k (surplus draws of a partial block are discarded).
@@ -35,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels_lattice import N_LANES, _draw, _threshold
+from .kernels_lattice import N_LANES, _draw, _threshold, float_flips, lane_sum
 
 #: Sites per block: one draw of every random lane per block.
 BLOCK = N_LANES
@@ -150,8 +152,12 @@ def chromatic_sweeps(xs, energy, sums, lanes, class_ptr, start, size, width, off
     table = np.empty(2 * max(F, 0) + 1, dtype=np.int64)
     bits = np.empty(BLOCK, dtype=np.int64)
     field = np.empty(BLOCK, dtype=couplings.dtype)
+    dEv = np.empty(BLOCK, dtype=np.float64)
+    flipv = np.empty(BLOCK, dtype=np.int64)
+    unsure = np.empty(BLOCK, dtype=np.int64)
     for c in range(C):
         beta = betas[c]
+        vector_float = beta > 0.0 and beta < np.inf
         if integer:
             integer_thresholds(beta, heat_bath, F, table)
         sc = xs[c]
@@ -187,6 +193,23 @@ def chromatic_sweeps(xs, energy, sums, lanes, class_ptr, start, size, width, off
                         acc += flips
                         de_sweep += de
                         dm_sweep += dm
+                    elif vector_float:
+                        # P per site without a libm call (kernels_lattice.float_flips: the same decisions)
+                        for k in range(m):
+                            dEv[k] = 2.0 * xr[k] * f[k]
+                        float_flips(beta, heat_bath, dEv, bits, flipv, unsure, m)
+                        flips = 0
+                        dm = 0
+                        for k in range(m):
+                            x = xr[k]
+                            fl = flipv[k]
+                            xr[k] = x - 2.0 * x * fl
+                            flips += fl
+                            dm -= 2 * np.int64(x) * fl
+                            dEv[k] = dEv[k] if fl else 0.0
+                        acc += flips
+                        dm_sweep += dm
+                        e += lane_sum(dEv, m)
                     else:
                         for k in range(m):
                             x = xr[k]

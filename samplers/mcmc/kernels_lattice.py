@@ -24,7 +24,10 @@ Each site draws 64 random bits x and flips when m = x >> 11 < ceil(P 2^53), whic
 m 2^-53 < P of a 53-bit uniform.  With integer couplings and fields, dE takes few values (the
 *levels*: dE in {0, ±4, ±8} on the 2D ±J lattice); their thresholds are computed once per chain and a
 site's threshold is selected by comparing dE with each level, a vector operation (a table gather does not
-vectorise); otherwise P is computed per site.
+vectorise); otherwise P is computed per site, in vector loops too (``float_flips``: a polynomial exp
+with an error bound, the few sites near their threshold decided again by the exact P; the same flips as the
+per-site exp, hence the same chain; the energy trace adds a row's dE in a fixed order of eight partial
+sums, so it may differ from a flip-by-flip sum in the last bits).
 
 **Random numbers.** Each chain owns ``N_LANES`` xoshiro256** streams (``lanes[c]``, shape (4, N_LANES)),
 seeded once from the chain's own stream; a row's W/2 draws come from the lanes in turn (lane l gives
@@ -137,6 +140,95 @@ def _threshold(beta, heat_bath, dE):
     return np.int64(np.ceil(_flip_probability(beta, heat_bath, dE) * 9007199254740992.0))
 
 
+#: The vectorised float acceptance: exp(a), a in [-EXP_CLAMP, 0], as (Taylor_7(a / 2^7))^(2^7), a polynomial and
+#: seven squarings (no libm call, so the loop over a row vectorises); its relative error is below 4e-7
+#: (tests/test_mcmc_float_vector.py checks it on a fine grid), and EXP_TOL leaves a 40x margin.
+EXP_CLAMP = 40.0
+EXP_TOL = 2.0**-16
+
+
+@njit(cache=True, nogil=True, inline="always")
+def exp_approx(a):
+    """exp(a) to relative error < 4e-7 for a in [-EXP_CLAMP, 0], with multiplies and adds only."""
+    r = a * (1.0 / 128.0)
+    p = 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    for _ in range(7):
+        p = p * p
+    return p
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # no zero-divisor check: the loop vectorises
+def float_flips(beta, heat_bath, dE, bits, flip, unsure, m):
+    r"""flip[k] = 1 exactly when bits[k] < ``_threshold``(beta, heat_bath, dE[k]), k < m, for 0 < beta < inf:
+    the decisions of the per-site float path, bit for bit, in vector loops.
+
+    P(dE) is first approximated without a libm call (``exp_approx`` of the clamped exponent: Metropolis
+    exp(-beta dE) for dE > 0, 1 at dE <= 0; heat bath w / (1 + w) or 1 / (1 + w), w = exp(-beta |dE|)),
+    y = P 2^53 to relative error below ``EXP_TOL``.  With m_k = bits[k] an integer and T = ceil(P 2^53) the
+    exact threshold, m_k < y (1 - EXP_TOL) - 2 implies m_k < T (flip) and m_k > y (1 + EXP_TOL) + 2 implies
+    m_k >= T (stay); only the sites in between (probability about 2 EXP_TOL P + 5 / 2^53 each; those
+    with P < 2^-53 e^40 after the clamp, where y is an upper bound) are decided again by the exact
+    ``_threshold``.  ``unsure`` (m,) int64 scratch.  Returns the number of sites decided exactly."""
+    n_unsure = 0
+    for k in range(m):
+        d = dE[k]
+        if heat_bath:
+            z = beta * d
+            a = -z if z > 0.0 else z
+            a = a if a > -EXP_CLAMP else -EXP_CLAMP
+            w = exp_approx(a)
+            y = (w if z > 0.0 else 1.0) / (1.0 + w) * 9007199254740992.0
+            lo = y * (1.0 - EXP_TOL) - 2.0
+            hi = y * (1.0 + EXP_TOL) + 2.0
+        else:
+            a = 0.0 - beta * d
+            a = a if a > -EXP_CLAMP else -EXP_CLAMP
+            a = a if a < 0.0 else 0.0
+            y = exp_approx(a) * 9007199254740992.0
+            lo = y * (1.0 - EXP_TOL) - 2.0 if d > 0.0 else 18014398509481984.0
+            hi = y * (1.0 + EXP_TOL) + 2.0 if d > 0.0 else 18014398509481984.0
+        u = float(bits[k])
+        f = np.int64(u < lo)
+        q = np.int64(u <= hi) - f
+        flip[k] = f
+        unsure[k] = q
+        n_unsure += q
+    if n_unsure:
+        for k in range(m):
+            if unsure[k]:
+                flip[k] = np.int64(bits[k] < _threshold(beta, heat_bath, dE[k]))
+    return n_unsure
+
+
+@njit(cache=True, nogil=True)
+def lane_sum(v, m):
+    """sum_k v[k], k < m, in a fixed order (eight partial sums over k mod 8, then added in turn), so that
+    it vectorises and gives the same double on every machine."""
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = 0.0
+    k = 0
+    while k + 8 <= m:
+        p0 += v[k]
+        p1 += v[k + 1]
+        p2 += v[k + 2]
+        p3 += v[k + 3]
+        p4 += v[k + 4]
+        p5 += v[k + 5]
+        p6 += v[k + 6]
+        p7 += v[k + 7]
+        k += 8
+    while k < m:
+        p0 += v[k]
+        k += 1
+    return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))
+
+
 @njit(cache=True, nogil=True)
 def seed_lanes(rng, lanes, seeded):
     """Seed the lanes of every chain with ``seeded[c] == 0`` from its own stream ``rng[c]``."""
@@ -229,8 +321,12 @@ def checkerboard_sweeps(xs, energy, sums, lanes, Jp, hp, refp, has_ref, row_pari
     dE = np.empty(Wh, dtype=np.int64)
     thr_row = np.empty(Wh, dtype=np.int64)
     thr = np.empty(n_levels, dtype=np.int64)
+    dEv = np.empty(Wh, dtype=np.float64)
+    flip = np.empty(Wh, dtype=np.int64)
+    unsure = np.empty(Wh, dtype=np.int64)
     for c in range(C):
         beta = betas[c]
+        vector_float = beta > 0.0 and beta < np.inf
         for m in range(n_levels):
             thr[m] = _threshold(beta, heat_bath, float(levels[m]))
         sc = xs[c]
@@ -281,6 +377,23 @@ def checkerboard_sweeps(xs, energy, sums, lanes, Jp, hp, refp, has_ref, row_pari
                         acc += flips
                         de_sweep += de
                         dm_sweep += dm
+                    elif vector_float:
+                        # P per site without a libm call (float_flips: the same decisions), then the flips
+                        for k in range(Wh):
+                            dEv[k] = 2.0 * np.int64(xr[k]) * (field[k] + hr[k])
+                        float_flips(beta, heat_bath, dEv, br, flip, unsure, Wh)
+                        flips = 0
+                        dm = 0
+                        for k in range(Wh):
+                            x = np.int64(xr[k])
+                            f = flip[k]
+                            xr[k] = np.int8(x - 2 * x * f)
+                            flips += f
+                            dm -= 2 * x * f
+                            dEv[k] = dEv[k] if f else 0.0
+                        acc += flips
+                        dm_sweep += dm
+                        e += lane_sum(dEv, Wh)
                     else:
                         for k in range(Wh):
                             x = np.int64(xr[k])

@@ -9,9 +9,84 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from . import kernels_lattice as kl
-from .adapter_base import PackedSpinsAdapter, binary_uniform_refusal, reference_spins, run_chain_blocks
+from .adapter_base import (
+    PackedSpinsAdapter,
+    all_integral,
+    binary_uniform_refusal,
+    reference_spins,
+    run_chain_blocks,
+)
+
+
+@njit(cache=True, nogil=True)
+def lattice_integer_start(s, order, Jp, hp, refp, row_parity, row_neighbours, xs):  # pragma: no cover - numba
+    """Packed spins, energy and spin sums of the chains' start on a lattice with integer couplings, fields
+    and reference spins, in one compiled pass of integer arithmetic.
+
+    ``s`` (C, n) alphabet indices in natural order (x = 2 s - 1); fills ``xs[c, p] = x[c, order[p]]``.  With
+    the packed layout of ``kernels_lattice`` (``Jp`` (2d, n) int: the coupling of packed site p to its
+    neighbour in direction t), P = sum over bonds of J_ij x_i x_j is the sum over the colour-0 sites of
+    x_p sum_t Jp[t, p] x_(neighbour t of p), each bond once.  Returns energy (C,) = (-0.5 (2P) -
+    sum_i h_i x_i) + 0.0 and sums (C, 2) = (sum_i x_i, sum_i x_i ref_i): integers, exact in any order, hence
+    the doubles that ``PairwiseModel.energy`` gives.
+    """
+    C, n = s.shape
+    H = row_parity.size
+    Wh = n // (2 * H)
+    half = n // 2
+    M = row_neighbours.shape[1]
+    energy = np.empty(C)
+    sums = np.empty((C, 2))
+    for c in range(C):
+        sc = s[c]
+        xc = xs[c]
+        for p in range(n):
+            xc[p] = 2 * sc[order[p]] - 1
+        pair = 0
+        for r in range(H):
+            base = r * Wh
+            obase = half + base
+            q = row_parity[r] & 1
+            for k in range(Wh):
+                kk = k - 1 + 2 * q
+                if kk < 0:
+                    kk += Wh
+                elif kk >= Wh:
+                    kk -= Wh
+                f = np.int64(Jp[0, base + k]) * xc[obase + k] + np.int64(Jp[1, base + k]) * xc[obase + kk]
+                for m in range(M):
+                    f += np.int64(Jp[2 + m, base + k]) * xc[half + row_neighbours[r, m] * Wh + k]
+                pair += f * xc[base + k]
+        field = 0
+        m1 = 0
+        m2 = 0
+        for p in range(n):
+            xp = np.int64(xc[p])
+            field += np.int64(hp[p]) * xp
+            m1 += xp
+            m2 += refp[p] * xp
+        energy[c] = (-0.5 * float(2 * pair) - float(field)) + 0.0
+        sums[c, 0] = float(m1)
+        sums[c, 1] = float(m2)
+    return energy, sums
+
+
+def _distinct_columns(Jp: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct sites' (J_1 .. J_2d, h) columns of integer-valued ``Jp`` (2d, n) and ``h`` (n,), found by
+    ``np.unique`` on one mixed-radix int64 key per site (``np.unique(axis=0)`` on n rows sorts them as
+    records, 50 ms at n = 65536); ``kernels_lattice.attainable_energy_changes`` depends only on this set."""
+    M = np.vstack([Jp, h[None, :]]).astype(np.int64)
+    lo = M.min(axis=1)
+    span = M.max(axis=1) - lo + 1
+    if np.sum(np.log2(span.astype(np.float64))) >= 62:
+        return Jp, h
+    radix = np.concatenate([[1], np.cumprod(span[:-1])]).astype(np.int64)
+    key = ((M - lo[:, None]) * radix[:, None]).sum(axis=0)
+    _, first = np.unique(key, return_index=True)
+    return M[:-1, first], M[-1, first]
 
 
 def _refuse(model, why: str) -> ValueError:
@@ -49,7 +124,7 @@ class CheckerboardAdapter(PackedSpinsAdapter):
         h = np.broadcast_to(np.asarray(model.fields, dtype=np.float64), (model.n,))[self.order]
         integer = bool(np.all(Jp == np.round(Jp)) and np.all(h == np.round(h))
                        and np.abs(Jp).sum(axis=0).max() + np.abs(h).max() < 2**28)
-        levels = kl.attainable_energy_changes(Jp, h) if integer else np.zeros(0, np.int64)
+        levels = kl.attainable_energy_changes(*_distinct_columns(Jp, h)) if integer else np.zeros(0, np.int64)
         if levels.size > kl.MAX_LEVELS:
             integer, levels = False, np.zeros(0, np.int64)
         dtype = np.int32 if integer else np.float64
@@ -59,6 +134,19 @@ class CheckerboardAdapter(PackedSpinsAdapter):
         ref = reference_spins(model)
         self.refp = np.ascontiguousarray(ref[self.order])
         self.has_ref = model.planted is not None
+        # the start's energy in exact integer arithmetic: each bond once, from the colour-0 half of the
+        # packed sites (every bond joins the two colours)
+        self._start_ref = None
+        if integer and all_integral(ref) and np.abs(Jp).sum() + np.abs(h).sum() + np.abs(ref).sum() + model.n < 2.0**52:
+            self._start_ref = self.refp.astype(np.int64)
+
+    def _integer_start(self, s: np.ndarray) -> dict | None:
+        if self._start_ref is None:
+            return None
+        xs = np.empty(s.shape, dtype=self.spin_dtype)
+        energy, sums = lattice_integer_start(np.ascontiguousarray(s), self.order, self.Jp, self.hp, self._start_ref,
+                                             self.row_parity, self.row_neighbours, xs)
+        return {"xs": xs, "energy": energy, "sums": sums}
 
     def run(self, st: dict, betas, rng, n_sweeps, heat_bath, trace, accepted, threads: int = 1) -> None:
         kl.seed_lanes(rng, st["lanes"], st["seeded"])

@@ -28,7 +28,10 @@ Samples are the states at beta_R.
 ``threads`` (default 1) runs disjoint blocks of chains (for tempering, of all replicas) at once on a
 thread pool; the kernels release the GIL and every chain has its own random stream, so the samples do not
 depend on ``threads``.  Binary pairwise models (x in {-1, +1}, no mean-field terms: EA, SK, sparse Ising)
-run on a specialised kernel (``kernels_binary``) that reproduces the general one bit for bit, faster.
+run on a specialised kernel (``kernels_binary``) that reproduces the general one bit for bit, faster; with
+dense couplings (SK) it delays the local-field update of the accepted flips of a block of sites to one pass
+(``kernels_binary.dense_blocked_sweeps``, still the same chain bit for bit), and ``coupling_dtype="float32"``
+halves the bytes it streams (the model with couplings rounded to float32, see ``Metropolis``).
 """
 
 from __future__ import annotations
@@ -43,11 +46,10 @@ import numpy as np
 
 from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_repr
 from spinglass.base import Model
-from spinglass.exact import check_configurations_on_alphabet
 
 from ..samples import Samples
 from .adapters import adapter_for, resolve_order
-from .initial import initial_configurations
+from .initial import initial_indices
 from .kernels_sparse import tempering_swaps
 from .rng import new_streams
 
@@ -57,6 +59,15 @@ from .rng import new_streams
 #: (``kernels_lattice``); (binary models with sparse couplings) the classes of a greedy colouring of the
 #: coupling graph, one after the other (``kernels_chromatic``).
 SWEEP_ORDERS = ("auto", "sequential", "checkerboard", "chromatic")
+
+#: Storage of the couplings streamed by the dense binary kernel: "float64" (the default, the model's J) or
+#: "float32" (half the bytes per accepted flip; the chain samples the model with J rounded to float32).
+COUPLING_DTYPES = ("float64", "float32")
+
+
+def _no_float32(model: Model, order: str):
+    raise ValueError(f"coupling_dtype='float32' applies to dense binary pairwise models (such as SK) with "
+                     f"order='sequential'; {model.family} runs order={order!r} (use coupling_dtype='float64')")
 
 
 @dataclass
@@ -74,11 +85,12 @@ class MCMCState:
     fingerprint: str = ""
     parity: int = 0
     order: str = "auto"
+    coupling_dtype: str = "float64"
 
     def copy(self) -> MCMCState:
         return MCMCState({k: v.copy() for k, v in self.chains.items()}, self.rng.copy(), self.betas.copy(),
                          self.perm.copy(), self.swap_rng.copy(), self.ladder.copy(), self.sweeps_done,
-                         dict(self.model), self.fingerprint, self.parity, self.order)
+                         dict(self.model), self.fingerprint, self.parity, self.order, self.coupling_dtype)
 
 
 class _MCMC:
@@ -89,7 +101,7 @@ class _MCMC:
     heat_bath = False
 
     def __init__(self, sweeps: int = 1000, thin: int = 1, trace_every: int = 1, threads: int = 1,
-                 order: str = "auto"):
+                 order: str = "auto", coupling_dtype: str = "float64"):
         self.sweeps = check_int("sweeps", sweeps, minimum=0)
         self.thin = check_int("thin", thin, minimum=1)
         self.trace_every = check_int("trace_every", trace_every, minimum=1)
@@ -97,11 +109,17 @@ class _MCMC:
         if not isinstance(order, str) or order not in SWEEP_ORDERS:
             raise ValueError(f"order must be one of {SWEEP_ORDERS}, got {order!r}")
         self.order = order
+        if not isinstance(coupling_dtype, str) or coupling_dtype not in COUPLING_DTYPES:
+            raise ValueError(f"coupling_dtype must be one of {COUPLING_DTYPES}, got {coupling_dtype!r}")
+        self.coupling_dtype = coupling_dtype
 
     def settings(self) -> dict:
         # ``threads`` is left out: it does not change a number, so it is not part of a run's identity
-        return {"name": self.name, "sweeps": self.sweeps, "thin": self.thin, "trace_every": self.trace_every,
-                "order": self.order}
+        s = {"name": self.name, "sweeps": self.sweeps, "thin": self.thin, "trace_every": self.trace_every,
+             "order": self.order}
+        if self.coupling_dtype != "float64":  # recorded when used, so earlier runs keep their identity
+            s["coupling_dtype"] = self.coupling_dtype
+        return s
 
     def __repr__(self) -> str:
         s = self.settings()
@@ -132,6 +150,10 @@ class _MCMC:
             raise TypeError(f"model must be a spinglass Model, got {type(model).__name__}")
         n_samples = check_int("n_samples", n_samples, minimum=1)
         adapter = adapter_for(model, self.order)
+        if self.coupling_dtype != "float64":
+            if not hasattr(adapter, "with_coupling_dtype"):
+                _no_float32(model, resolve_order(model, self.order))
+            adapter = adapter.with_coupling_dtype(self.coupling_dtype)
         if state is not None:
             if not isinstance(state, MCMCState):
                 raise TypeError("state must be an MCMCState (Samples.state of an earlier run)")
@@ -140,6 +162,9 @@ class _MCMC:
             if state.order != resolve_order(model, self.order):
                 raise ValueError(f"state was run with order = {state.order!r}, this sampler has order = "
                                  f"{self.order!r} (here {resolve_order(model, self.order)!r})")
+            if state.coupling_dtype != self.coupling_dtype:
+                raise ValueError(f"state was run with coupling_dtype = {state.coupling_dtype!r}, this sampler has "
+                                 f"coupling_dtype = {self.coupling_dtype!r}")
             st = state.copy()
             n_chains_state, R = st.perm.shape
             if n_chains is not None and n_chains != n_chains_state:
@@ -163,13 +188,19 @@ class _MCMC:
         x_out = np.empty((n_samples, model.n), dtype=np.asarray(model.alphabet).dtype)
         alphabet = np.asarray(model.alphabet)
         traces, trace_sweeps = [], []
-        # compile (or load from cache) outside the timed region
+        # compile (or load from cache) outside the timed region, once per adapter (a repeated call on the
+        # same model finds the kernel compiled: the types of its arguments do not change)
         n_obs = len(adapter.observables)
-        adapter.run({k: v.copy() for k, v in st.chains.items()}, st.betas.copy(), st.rng.copy(), 0,
-                    self.heat_bath, np.empty((C * R, n_obs, 0)), np.zeros(C * R, dtype=np.int64), self.threads)
+        if not getattr(adapter, "compiled", False):
+            adapter.run({k: v.copy() for k, v in st.chains.items()}, st.betas.copy(), st.rng.copy(), 0,
+                        self.heat_bath, np.empty((C * R, n_obs, 0)), np.zeros(C * R, dtype=np.int64), self.threads)
+            adapter.compiled = True
         total = self.sweeps + (per_chain - 1) * self.thin
         swap_every = self._swap_every()
-        unit = swap_every if R > 1 else max(1, math.ceil(total / 100))
+        # one kernel call per tempering round; without tempering, one call per ``advance`` (about 1% of the
+        # run per call only to move a progress bar): the kernels keep their whole state in the chain arrays,
+        # so the split changes no number, but every call has a fixed cost
+        unit = swap_every if R > 1 else (max(1, math.ceil(total / 100)) if progress else max(total, 1))
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -203,7 +234,10 @@ class _MCMC:
 
         def collect(j: int) -> None:
             rows = np.arange(C) * per_chain + j
-            x_out[rows] = alphabet[adapter.alphabet_indices(st.chains)[st.perm[:, R - 1]]]
+            if hasattr(adapter, "configurations"):  # packed ±1 spins: the values themselves
+                x_out[rows] = adapter.configurations(st.chains, alphabet)[st.perm[:, R - 1]]
+            else:
+                x_out[rows] = alphabet[adapter.alphabet_indices(st.chains)[st.perm[:, R - 1]]]
 
         advance(self.sweeps)
         collect(0)
@@ -249,26 +283,38 @@ class _MCMC:
         ladder = self._ladder(model)
         R = ladder.size
         rng = make_rng(seed)
-        x0 = initial_configurations(model, n_chains, init, rng, copies=R)
-        s = np.ascontiguousarray(check_configurations_on_alphabet(model, x0))
+        s = initial_indices(model, n_chains, init, rng, copies=R)
         chains = adapter.init_state(s)
         perm = np.arange(n_chains * R, dtype=np.int64).reshape(n_chains, R)
         betas = np.tile(ladder, n_chains).astype(np.float64)
         return MCMCState(chains=chains, rng=new_streams(rng, n_chains * R), betas=betas, perm=perm,
                          swap_rng=new_streams(rng, n_chains), ladder=ladder, sweeps_done=0,
                          model=model.describe(), fingerprint=model.fingerprint(),
-                         order=resolve_order(model, self.order))
+                         order=resolve_order(model, self.order), coupling_dtype=self.coupling_dtype)
 
 
 class Metropolis(_MCMC):
-    """Single-site Metropolis: propose a uniformly chosen different value, accept with min(1, w'/w)."""
+    """Single-site Metropolis: propose a uniformly chosen different value, accept with min(1, w'/w).
+
+    Parameters (all samplers here)
+    ------------------------------
+    sweeps, thin, trace_every, threads, order : see the module docstring.
+    coupling_dtype : "float64" (default) or "float32".  Dense binary pairwise models (SK: x in {-1, +1},
+        dense J, no global terms) run on a kernel that streams one row of J per accepted flip
+        (``kernels_binary.dense_blocked_sweeps``); "float32" stores that J rounded to float32 (half the
+        bytes; fields still accumulated in float64), so the chain samples exactly the model whose couplings
+        are fl32(J_ij) (|fl32(J) - J| <= 2^-24 |J|), energies included.  Recorded in ``settings()`` when
+        not the default; ValueError on any other value, and in ``sample`` for a model without that kernel.
+    """
 
     name = "Metropolis"
     heat_bath = False
 
 
 class HeatBath(_MCMC):
-    """Single-site heat bath (Glauber / Gibbs): redraw each site from its conditional law."""
+    """Single-site heat bath (Glauber / Gibbs): redraw each site from its conditional law.
+
+    Parameters as ``Metropolis`` (``coupling_dtype`` included)."""
 
     name = "HeatBath"
     heat_bath = True
@@ -285,14 +331,16 @@ class ParallelTempering(_MCMC):
         ``beta_min_ratio * model.beta`` to ``model.beta``.
     swap_every : sweeps between replica-exchange rounds.
     local : "metropolis" or "heat_bath" local updates.
+    sweeps, thin, trace_every, threads, order, coupling_dtype : as ``Metropolis``.
     """
 
     name = "ParallelTempering"
 
     def __init__(self, betas=None, n_temps: int = 8, beta_min_ratio: float = 0.2, swap_every: int = 1,
                  local: str = "metropolis", sweeps: int = 1000, thin: int = 1, trace_every: int = 1,
-                 threads: int = 1, order: str = "auto"):
-        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every, threads=threads, order=order)
+                 threads: int = 1, order: str = "auto", coupling_dtype: str = "float64"):
+        super().__init__(sweeps=sweeps, thin=thin, trace_every=trace_every, threads=threads, order=order,
+                         coupling_dtype=coupling_dtype)
         self.n_temps = check_int("n_temps", n_temps, minimum=2)
         self.beta_min_ratio = check_real("beta_min_ratio", beta_min_ratio, minimum=0.0, maximum=1.0,
                                          strict_min=True)
