@@ -1,0 +1,427 @@
+r"""Flow matching against diffusion, and continuous against masked diffusion, each on the same footing.
+
+Usage: ``python benchmarks/learned_comparisons.py [--quick] [--out docs/figures] [--threads 1] [--only A|B]
+[--from-json PATH]`` (``--from-json``: recompute the derived summaries, figure and tables of an existing JSON)
+(writes ``<out>/learned_comparisons.json`` and ``<out>/learned_comparisons.png``; a summary on stdout, progress
+on stderr).  ``--quick``: small sizes and short runs (a smoke run, under 3 minutes; numbers not meant to settle
+anything).  Torch and BLAS run with one thread by default; run it niced on a shared machine.  Everything is seeded.
+
+A. Flow matching vs diffusion (``samplers.neural.flow_vs_diffusion``), Rademacher spiked Wigner, lam = 2, N = 500
+--------------------------------------------------------------------------------------------------------------------
+One ``AmortisedAMP`` (16 layers, hidden 16) per objective, from the same initial weights (``init_scale`` = 1: the
+AMP initialisation with its zero output layers redrawn, so that the untrained network is *not* AMP; at the AMP
+initialisation the untrained network is already within noise of the SE MMSE, see learned_at_scale.json, and there
+is nothing to race for), trained on the same planted instances (2 per step, 16 side observations each), Adam with
+the same learning rate, the same number of steps, interleaved step by step:
+
+* denoising loss ||x_hat - x*||^2 (t log-uniform on [1e-3, 100], p_zero = 0.05);
+* conditional flow matching ||b_theta - (x* - z)||^2 on the linear interpolant (tau ~ U[0, tau(100)]), the
+  velocity expressed through the same denoiser, b = (x_hat(J, y(u, tau), t(tau)) - u) / (1 - tau) with
+  t = tau^2 / (1 - tau)^2 and y = tau u / (1 - tau)^2.
+
+Reported: (a) coefficient of variation (std / mean) of the per-step loss and of the gradient norm over the last half
+of training, and the gradient-norm variance; (b) CPU and wall seconds (cumulative training time, evaluations not
+counted) until the held-out excess MSE, mean over a 10-point geometric t grid in [0.02, 5] of MSE / MMSE_SE - 1 on
+8 fixed planted instances x 8 rows per t, first falls below each level of ``levels``, beside the same excess of
+converged AMP (50 iterations) on the same rows (the floor set by finite N and the held-out sample), and until it
+comes within 0.5, 0.1, 0.05, 0.02 of that floor (``gap_summary``; three training seeds, each with its own held-out
+rows, mean ± s.e. and the paired difference flow - diffusion); (c) samples at
+NFE = 10, 20, 50 on 4 instances x 8 samples: ``StochasticLocalization`` over the diffusion-trained denoiser and
+``StochasticInterpolant`` (ODE, Heun) over the flow-trained velocity, plus the two crossed pairings, overlap with x*
+and two-sample overlap against the SE m*, tolerance 3/sqrt(N) + 0.02.
+
+B. Continuous vs masked diffusion on planted 5-NAE-SAT (``samplers.neural.continuous_vs_masked``)
+---------------------------------------------------------------------------------------------------
+One ``SparseMessagePassing`` (12 layers, hidden 8, BP-initialised) per channel from the same initial weights, on the
+same planted instances (n uniform in [200, 600], alpha uniform in [3, 7], 2 instances x 4 queries per step), Adam,
+same steps: the Gaussian channel (for ``StochasticLocalization``) and the erasure channel (for ``Autoregressive``).
+Test: n = 1000, alpha = 6, below the lens' generative thresholds alpha_autoregressive = 8.47 and alpha_diffusion =
+8.67 (± 0.2, docs/reproduction.md).  One sample per instance from SL over the Gaussian-trained network
+(geometric schedule, 99 steps to T = 30: 100 network evaluations), ``Autoregressive`` over the erasure-trained one
+(10 variables revealed per query: 100 evaluations, restarts on contradiction), and both drivers over
+``BPDenoiser``: violated clauses per sample (mean ± standard error over the instances; paired difference to the
+BP-driven sampler of the same driver), and the marginals' mean |b - b_BP| on held-out planted queries of each
+network's own channel (``compare_with_bp``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import spinglass as sg  # noqa: E402
+from analysis.measures.learned import state_evolution_mmse  # noqa: E402
+from analysis.theory.state_evolution import StateEvolution  # noqa: E402
+from analysis.theory.transitions import analyze_path  # noqa: E402
+from samplers.autoregressive import Autoregressive  # noqa: E402
+from samplers.denoisers.bp import BPDenoiser  # noqa: E402
+from samplers.diffusion import StochasticLocalization  # noqa: E402
+from samplers.neural.continuous_vs_masked import sample_violations, summarise_violations, train_channels  # noqa: E402
+from samplers.neural.flow_vs_diffusion import compare_training, sample_quality  # noqa: E402
+from samplers.neural.message_passing_training import compare_with_bp  # noqa: E402
+from samplers.neural.planted_sparse_data import PlantedSparsePairs  # noqa: E402
+
+SEED = 0
+FULL_A = {"n": 500, "lam": 2.0, "n_layers": 16, "hidden": 16, "steps": 300, "instances_per_step": 2,
+          "rows_per_instance": 16, "lr": 1e-3, "init_scale": 1.0, "grid": (0.02, 5.0, 10),
+          "eval_every": tuple(range(4, 60, 4)) + tuple(range(60, 301, 30)), "training_seeds": (0, 1, 2),
+          "eval_instances": 8, "eval_rows": 8, "reference_layers": 50, "levels": (1.0, 0.5, 0.2, 0.1, 0.05, 0.0),
+          "nfe": (10, 20, 50), "instance_seeds": (0, 1, 2, 3), "n_samples": 8, "sl_T": 30.0, "si_T": 100.0}
+QUICK_A = {**FULL_A, "n": 200, "steps": 40, "eval_every": 10, "eval_instances": 2, "eval_rows": 4, "nfe": (10, 20),
+           "instance_seeds": (0,), "n_samples": 4, "reference_layers": 30, "training_seeds": (0,)}
+FULL_B = {"family": "naesat", "k": 5, "train_n": (200, 600), "train_alpha": (3.0, 7.0), "steps": 150,
+          "instances_per_step": 2, "rows_per_instance": 4, "lr": 3e-3, "n_layers": 12, "hidden": 8, "n": 1000,
+          "alpha": 6.0, "instances": 8, "sl_steps": 99, "sl_T": 30.0, "reveal_per_step": 10, "max_restarts": 3,
+          "marginal_instances": 4, "thresholds": {"alpha_autoregressive": 8.47031, "alpha_diffusion": 8.66719,
+                                                  "precision": 0.2, "alpha_d": 9.49103}}
+QUICK_B = {**FULL_B, "train_n": (100, 200), "steps": 10, "n": 300, "instances": 2, "sl_steps": 29,
+           "marginal_instances": 2}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def stats(a) -> dict:
+    a = np.asarray(a, dtype=float)
+    se = float(a.std(ddof=1) / math.sqrt(a.size)) if a.size > 1 else math.nan
+    return {"mean": float(a.mean()), "stderr": se, "count": int(a.size)}
+
+
+# -- A -----------------------------------------------------------------------------------------------------------------
+def part_a(cfg: dict) -> dict:
+    prior = sg.Rademacher()
+    ts = np.geomspace(*cfg["grid"][:2], cfg["grid"][2])
+    mmse, _ = state_evolution_mmse(sg.SpikedWigner(2, cfg["lam"], prior, seed=0), ts)
+    rep = analyze_path(StateEvolution.wigner(prior, cfg["lam"]), "gaussian")
+    m_star = float(rep.m_bayes[0])
+    tol = 3.0 / math.sqrt(cfg["n"]) + 0.02
+    log(f"[A] N = {cfg['n']}, lam = {cfg['lam']}: {cfg['steps']} steps per objective, SE m* = {m_star:.4f}")
+    by_seed = []
+    for seed in cfg["training_seeds"]:
+        res = compare_training(prior, cfg["n"], cfg["lam"], steps=cfg["steps"],
+                               instances_per_step=cfg["instances_per_step"], rows_per_instance=cfg["rows_per_instance"],
+                               lr=cfg["lr"], n_layers=cfg["n_layers"], hidden=cfg["hidden"], t_grid=ts, mmse=mmse,
+                               eval_every=cfg["eval_every"], eval_instances=cfg["eval_instances"],
+                               eval_rows=cfg["eval_rows"], seed=seed, init_scale=cfg["init_scale"],
+                               reference_layers=cfg["reference_layers"])
+        training = {}
+        for m, run in res.runs.items():
+            s = run.summary(cfg["levels"])
+            training[m] = {**s, "loss": run.loss, "grad_norm": run.grad_norm, "cpu_seconds_per_step": run.cpu_seconds,
+                           "wall_seconds_per_step": run.wall_seconds, "eval_steps": run.eval_steps,
+                           "eval_excess": run.eval_excess, "final_rel_dev": run.eval_mse[-1] / mmse - 1.0}
+            log(f"[A] seed {seed} {m}: loss CV {s['loss_cv_last_half']:.3f}, grad-norm CV "
+                f"{s['grad_norm_cv_last_half']:.3f}, final excess {s['final_excess']:.4f}, "
+                f"CPU {s['cpu_seconds']:.1f} s, "
+                f"steps to levels {[None if h is None else h['step'] for h in s['time_to'].values()]}")
+        log(f"[A] seed {seed}: converged-AMP floor on the same rows: excess {res.reference_excess:.4f}")
+        by_seed.append({"seed": seed, "training": training, "reference_excess_converged_amp": res.reference_excess,
+                        "reference_rel_dev": res.reference_mse / mmse - 1.0, "settings": res.settings})
+        if seed == cfg["training_seeds"][0]:
+            first = res
+    res = first
+    # paired over training seeds: flow minus diffusion
+    paired = {}
+    for key in ("loss_cv_last_half", "grad_norm_cv_last_half", "final_excess"):
+        d = [b["training"]["flow"][key] - b["training"]["diffusion"][key] for b in by_seed]
+        paired[key] = {"flow": stats([b["training"]["flow"][key] for b in by_seed]),
+                       "diffusion": stats([b["training"]["diffusion"][key] for b in by_seed]),
+                       "flow_minus_diffusion": stats(d)}
+    for lv in cfg["levels"]:
+        hits = {m: [b["training"][m]["time_to"][f"{lv:g}"] for b in by_seed] for m in ("diffusion", "flow")}
+        paired[f"cpu_seconds_to_{lv:g}"] = {
+            m: stats([h["cpu_seconds"] for h in hs]) if all(h is not None for h in hs) else None
+            for m, hs in hits.items()}
+        paired[f"steps_to_{lv:g}"] = {m: [None if h is None else h["step"] for h in hs] for m, hs in hits.items()}
+    nets = {m: run.network for m, run in res.runs.items()}
+    rows = sample_quality(nets, cfg["lam"], cfg["n"], nfe=cfg["nfe"], instance_seeds=cfg["instance_seeds"],
+                          n_samples=cfg["n_samples"], sl_T=cfg["sl_T"], si_T=cfg["si_T"], seed=1000)
+    summary = []
+    for net in nets:
+        for drv in ("SL", "SI"):
+            for k in cfg["nfe"]:
+                sel = [r for r in rows if r["network"] == net and r["driver"] == drv and r["nfe"] == k]
+                ov = stats([r["overlap"] for r in sel])
+                q = stats([r["two_sample_overlap"] for r in sel])
+                summary.append({"network": net, "driver": drv, "nfe": k, "nfe_used": sel[0]["nfe_used"],
+                                "overlap": ov, "two_sample_overlap": q,
+                                "overlap_dev": ov["mean"] - m_star, "two_sample_dev": q["mean"] - m_star,
+                                "within_tol": bool(abs(ov["mean"] - m_star) <= tol and abs(q["mean"] - m_star) <= tol)})
+                log(f"[A] {drv} over {net}-trained, NFE {k}: overlap {ov['mean']:.3f} ± {ov['stderr']:.3f}, "
+                    f"two-sample {q['mean']:.3f} (m* {m_star:.3f}, tol {tol:.3f})")
+    return {"settings": {**res.settings, **{k: cfg[k] for k in ("levels", "nfe", "instance_seeds", "n_samples", "sl_T",
+                                                                 "si_T", "grid", "training_seeds")}},
+            "t_grid": ts, "se_mmse": mmse, "m_star": m_star, "tolerance": tol,
+            "reference_excess_converged_amp": res.reference_excess, "reference_rel_dev": res.reference_mse / mmse - 1.0,
+            "training": by_seed[0]["training"], "by_seed": by_seed, "over_seeds": paired, "samples": rows,
+            "samples_summary": summary}
+
+
+# -- B -----------------------------------------------------------------------------------------------------------------
+def part_b(cfg: dict) -> dict:
+    log(f"[B] training on planted {cfg['k']}-NAE-SAT, n in {cfg['train_n']}, alpha in {cfg['train_alpha']}, "
+        f"{cfg['steps']} steps per channel")
+    tr = train_channels(cfg["family"], cfg["train_n"], steps=cfg["steps"], instances_per_step=cfg["instances_per_step"],
+                        rows_per_instance=cfg["rows_per_instance"], lr=cfg["lr"], n_layers=cfg["n_layers"],
+                        hidden=cfg["hidden"], seed=SEED, k=cfg["k"], alpha=cfg["train_alpha"])
+    training = {c: {"loss": tr.loss[c], "cpu_seconds": float(tr.cpu_seconds[c][-1]),
+                    "loss_last_quarter_mean": float(tr.loss[c][-max(1, len(tr.loss[c]) // 4):].mean())}
+                for c in tr.loss}
+    log("[B] trained: " + ", ".join(f"{c} {v['cpu_seconds']:.1f} s CPU, final loss {v['loss_last_quarter_mean']:.4f}"
+                                    for c, v in training.items()))
+    marg = {}
+    for c in ("gaussian", "erasure"):
+        test = PlantedSparsePairs(cfg["family"], cfg["n"], k=cfg["k"], alpha=cfg["alpha"], channel=c,
+                                  rows_per_instance=2)
+        marg[c] = compare_with_bp(tr.networks[c], test, n_instances=cfg["marginal_instances"], seed=SEED + 7,
+                                  device="cpu").summary()
+        log(f"[B] marginals, {c}-trained on its channel: mad {marg[c]['mad']:.4f} ± {marg[c]['mad_stderr']:.4f}, "
+            f"CE network {marg[c]['ce_network']:.4f} BP {marg[c]['ce_bp']:.4f}")
+    models = [sg.PlantedNAESAT(cfg["n"], cfg["k"], cfg["alpha"], seed=1000 + i) for i in range(cfg["instances"])]
+    ar = dict(reveal_per_step=cfg["reveal_per_step"], on_contradiction="restart", max_restarts=cfg["max_restarts"])
+    samplers = {
+        "SL/learned-gaussian": StochasticLocalization(tr.networks["gaussian"].factory(device="cpu",
+                                                                                     contradictions="ignore"),
+                                                      n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
+        "AR/learned-erasure": Autoregressive(tr.networks["erasure"].factory(device="cpu"), **ar),
+        "SL/BP": StochasticLocalization(BPDenoiser, n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
+        "AR/BP": Autoregressive(BPDenoiser, **ar),
+    }
+    start = time.perf_counter()
+    raw = sample_violations(models, samplers, seed=SEED)
+    log(f"[B] sampled {len(models)} instances x {len(samplers)} samplers in {time.perf_counter() - start:.0f} s")
+    summary = summarise_violations(raw, {"SL/learned-gaussian": "SL/BP", "AR/learned-erasure": "AR/BP"})
+    for label, s in summary.items():
+        v = s["violations"]
+        log(f"[B] {label}: violations {v['mean']:.2f} ± {v['stderr']:.2f} ({s['failed']} failed, {s['seconds']:.0f} s)")
+    # continuous vs masked, learned: paired over the instances where both produced a sample
+    a = np.asarray(raw["SL/learned-gaussian"]["violations"], float)
+    b = np.asarray(raw["AR/learned-erasure"]["violations"], float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    cont_minus_masked = stats(a[ok] - b[ok]) if ok.any() else {"mean": math.nan, "stderr": math.nan, "count": 0}
+    return {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
+            "training_settings": tr.settings, "training": training, "marginals": marg, "violations": summary,
+            "continuous_minus_masked_learned": cont_minus_masked, "raw": raw}
+
+
+# -- derived: the gap to converged AMP on the same held-out rows -------------------------------------------------------
+GAPS = (0.5, 0.1, 0.05, 0.02)
+
+
+def gap_summary(A: dict, gaps=GAPS) -> dict:
+    """Steps and CPU seconds until each method's held-out excess comes within ``gap`` of converged AMP's excess on the
+    same rows (the held-out sample's own floor: finite N and the chosen instances move the SE-relative excess of
+    every estimator, the Bayes-optimal one included, by a few per cent), per training seed; mean ± s.e. over seeds
+    and the paired difference flow - diffusion where both reached it."""
+    out = {}
+    for gap in gaps:
+        per = {m: [] for m in ("diffusion", "flow")}
+        for b in A["by_seed"]:
+            ref = b["reference_excess_converged_amp"]
+            for m in per:
+                tr = b["training"][m]
+                exc = np.asarray(tr["eval_excess"], float) - ref
+                hit = np.flatnonzero(exc <= gap)
+                if hit.size == 0:
+                    per[m].append(None)
+                    continue
+                step = int(np.asarray(tr["eval_steps"])[hit[0]])
+                cpu = 0.0 if step == 0 else float(np.asarray(tr["cpu_seconds_per_step"], float)[step - 1])
+                per[m].append({"step": step, "cpu_seconds": cpu})
+        both = [i for i in range(len(A["by_seed"])) if per["diffusion"][i] and per["flow"][i]]
+        row = {"per_seed": per}
+        for m in per:
+            ok = [h for h in per[m] if h]
+            row[m] = {"reached": len(ok), "of": len(per[m]),
+                      "cpu_seconds": stats([h["cpu_seconds"] for h in ok]) if ok else None,
+                      "steps": [None if h is None else h["step"] for h in per[m]]}
+        row["flow_minus_diffusion_cpu"] = (stats([per["flow"][i]["cpu_seconds"] - per["diffusion"][i]["cpu_seconds"]
+                                                  for i in both]) if both else None)
+        out[f"{gap:g}"] = row
+    final = {m: [b["training"][m]["final_excess"] - b["reference_excess_converged_amp"] for b in A["by_seed"]]
+             for m in ("diffusion", "flow")}
+    out["final_gap"] = {m: stats(v) for m, v in final.items()}
+    out["final_gap"]["flow_minus_diffusion"] = stats(np.subtract(final["flow"], final["diffusion"]))
+    return out
+
+
+# -- figure ------------------------------------------------------------------------------------------------------------
+def figure(report: dict, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(16.0, 4.2))
+    axes = fig.subplots(1, 4)
+    A = report.get("A")
+    if A is not None:
+        ax = axes[0]
+        for c, m in zip(("C0", "C1"), ("diffusion", "flow"), strict=True):
+            loss = np.asarray(A["training"][m]["loss"], float)
+            ax.plot(loss / loss[len(loss) // 2:].mean(), color=c, lw=0.6, alpha=0.8,
+                    label=f"{m} (CV last half {A['training'][m]['loss_cv_last_half']:.2f})")
+        ax.set(xlabel="step", ylabel="loss / mean over last half", yscale="log",
+               title="A: per-step loss (same net, data, budget)")
+        ax.legend(fontsize=7)
+        ax = axes[1]
+        for c, m in zip(("C0", "C1"), ("diffusion", "flow"), strict=True):
+            tr = A["training"][m]
+            steps = np.asarray(tr["eval_steps"], int)
+            cpu = np.concatenate([[0.0], np.asarray(tr["cpu_seconds_per_step"], float)])[steps]
+            ax.plot(cpu, tr["eval_excess"], "o-", color=c, ms=3, label=m)
+        ax.axhline(A["reference_excess_converged_amp"], color="k", ls="--", lw=1, label="converged AMP (same rows)")
+        ax.set_yscale("symlog", linthresh=0.05)
+        ax.set(xlabel="training CPU seconds", ylabel="mean_t MSE/MMSE_SE - 1 (symlog)",
+               title="A: held-out excess MSE (seed 0)")
+        ax.legend(fontsize=7)
+        ax = axes[2]
+        for row in A["samples_summary"]:
+            lab = f"{row['driver']} / {row['network']}-trained"
+            style = {"SL": "o-", "SI": "s--"}[row["driver"]]
+            color = {"diffusion": "C0", "flow": "C1"}[row["network"]]
+            if row["nfe"] == A["settings"]["nfe"][0]:
+                sel = [r for r in A["samples_summary"]
+                       if r["driver"] == row["driver"] and r["network"] == row["network"]]
+                ax.errorbar([r["nfe"] for r in sel], [r["overlap"]["mean"] for r in sel],
+                            yerr=[2 * (r["overlap"]["stderr"] if np.isfinite(r["overlap"]["stderr"]) else 0)
+                                  for r in sel], fmt=style, color=color, ms=4, capsize=2, label=lab)
+        ax.axhspan(A["m_star"] - A["tolerance"], A["m_star"] + A["tolerance"], color="0.9", label="SE m* ± tol")
+        ax.axhline(A["m_star"], color="k", lw=1)
+        ax.set(xlabel="network evaluations (NFE)", ylabel="overlap with x*", xscale="log",
+               title="A: samples at equal NFE")
+        ax.legend(fontsize=6)
+    B = report.get("B")
+    if B is not None:
+        ax = axes[3]
+        labels = list(B["violations"])
+        means = [B["violations"][k]["violations"]["mean"] for k in labels]
+        ses = [B["violations"][k]["violations"]["stderr"] for k in labels]
+        ses = [2 * s if np.isfinite(s) else 0 for s in ses]
+        ax.bar(range(len(labels)), means, yerr=ses, capsize=3, color=["C2", "C3", "0.5", "0.7"])
+        ax.set_xticks(range(len(labels)), [lab.replace("/", "\n").replace("-", "\n") for lab in labels], fontsize=7)
+        ax.set(ylabel="violated clauses per sample (± 2 s.e.)",
+               title=f"B: 5-NAE-SAT n={B['settings']['n']}, alpha={B['settings']['alpha']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, short runs (smoke run, < 3 min)")
+    ap.add_argument("--out", default="docs/figures")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--only", choices=("A", "B"), default=None, help="run one part only")
+    ap.add_argument("--from-json", default=None, help="recompute the derived summaries, the figure and the tables "
+                    "from an existing learned_comparisons.json (nothing is trained or sampled)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0, c0 = time.perf_counter(), time.process_time()
+    report: dict = {}
+    if args.from_json is not None:
+        report = json.loads(Path(args.from_json).read_text())
+        if "A" in report:
+            report["A"]["gap_to_converged_amp"] = gap_summary(report["A"])
+        return finish(report, out)
+    if args.only in (None, "A"):
+        report["A"] = part_a(QUICK_A if args.quick else FULL_A)
+        report["A"]["gap_to_converged_amp"] = gap_summary(report["A"])
+    if args.only in (None, "B"):
+        report["B"] = part_b(QUICK_B if args.quick else FULL_B)
+    report["meta"] = {"script": "benchmarks/learned_comparisons.py", "quick": args.quick, "seed": SEED,
+                      "command": "python benchmarks/learned_comparisons.py" + (" --quick" if args.quick else "")
+                      + (f" --only {args.only}" if args.only else ""),
+                      "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "numpy": np.__version__,
+                      "python": platform.python_version(), "cpu_count": os.cpu_count(),
+                      "load_average_at_end": list(os.getloadavg()), "wall_seconds": time.perf_counter() - t0,
+                      "cpu_seconds": time.process_time() - c0, "device": "cpu"}
+    return finish(report, out)
+
+
+def finish(report: dict, out: Path) -> int:
+    """Write the JSON and the figure, print the tables."""
+    path = out / "learned_comparisons.json"
+    path.write_text(json.dumps(report, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    figure(report, out / "learned_comparisons.png")
+    if "A" in report:
+        A = report["A"]
+        print(f"## A. Flow matching vs diffusion (Rademacher lam = {A['settings']['lam']}, N = {A['settings']['n']})\n")
+        print("| objective | loss CV (last half) | grad-norm CV | grad-norm var | final excess | "
+              + " | ".join(f"CPU s to excess <= {lv:g}" for lv in A["settings"]["levels"]) + " |")
+        print("|---|---|---|---|---|" + "---|" * len(A["settings"]["levels"]))
+        for m, tr in A["training"].items():
+            hits = [tr["time_to"][f"{lv:g}"] for lv in A["settings"]["levels"]]
+            cells = [f"{h['cpu_seconds']:.1f} (step {h['step']})" if h else "not reached" for h in hits]
+            print(f"| {m} | {tr['loss_cv_last_half']:.3f} | {tr['grad_norm_cv_last_half']:.3f} | "
+                  f"{tr['grad_norm_var_last_half']:.4g} | {tr['final_excess']:.4f} | " + " | ".join(cells) + " |")
+        print(f"\nconverged AMP on the same held-out rows: excess {A['reference_excess_converged_amp']:.4f}"
+              f" (seed {A['settings']['training_seeds'][0]}; table above: that seed)\n")
+        seeds = A["settings"]["training_seeds"]
+        print(f"Over training seeds {list(seeds)} (mean ± s.e.):\n")
+        print("| quantity | diffusion | flow | flow - diffusion (paired) |")
+        print("|---|---|---|---|")
+        for key in ("loss_cv_last_half", "grad_norm_cv_last_half", "final_excess"):
+            o = A["over_seeds"][key]
+            print(f"| {key} | {o['diffusion']['mean']:.4f} ± {o['diffusion']['stderr']:.4f} | {o['flow']['mean']:.4f} "
+                  f"± {o['flow']['stderr']:.4f} | {o['flow_minus_diffusion']['mean']:+.4f} ± "
+                  f"{o['flow_minus_diffusion']['stderr']:.4f} |")
+        for lv in A["settings"]["levels"]:
+            o, st = A["over_seeds"][f"cpu_seconds_to_{lv:g}"], A["over_seeds"][f"steps_to_{lv:g}"]
+            cells = [f"{o[m]['mean']:.1f} ± {o[m]['stderr']:.1f} s (steps {st[m]})" if o[m] else f"not always ({st[m]})"
+                     for m in ("diffusion", "flow")]
+            print(f"| CPU s to excess <= {lv:g} | {cells[0]} | {cells[1]} | |")
+        g = A.get("gap_to_converged_amp")
+        if g is not None:
+            for key, row in g.items():
+                if key == "final_gap":
+                    continue
+                cells = [f"{row[m]['cpu_seconds']['mean']:.1f} ± {row[m]['cpu_seconds']['stderr']:.1f} s "
+                         f"(steps {row[m]['steps']})" if row[m]["cpu_seconds"] else f"never ({row[m]['steps']})"
+                         for m in ("diffusion", "flow")]
+                d = row["flow_minus_diffusion_cpu"]
+                dtxt = f"{d['mean']:+.1f} ± {d['stderr']:.1f} s" if d else ""
+                print(f"| CPU s to within {key} of converged AMP (same rows) | {cells[0]} | {cells[1]} | {dtxt} |")
+            fg = g["final_gap"]
+            fd, ff, fm = fg["diffusion"], fg["flow"], fg["flow_minus_diffusion"]
+            print(f"| final excess - converged AMP's | {fd['mean']:.4f} ± {fd['stderr']:.4f} | "
+                  f"{ff['mean']:.4f} ± {ff['stderr']:.4f} | {fm['mean']:+.4f} ± {fm['stderr']:.4f} |")
+        print()
+        print("| driver / trained by | NFE | overlap with x* | two-sample overlap | SE m* | within 3/sqrt(N)+0.02 |")
+        print("|---|---|---|---|---|---|")
+        for r in A["samples_summary"]:
+            print(f"| {r['driver']} / {r['network']} | {r['nfe_used']} | {r['overlap']['mean']:.3f} ± "
+                  f"{r['overlap']['stderr']:.3f} | {r['two_sample_overlap']['mean']:.3f} | {A['m_star']:.3f} | "
+                  f"{'yes' if r['within_tol'] else 'no'} |")
+    if "B" in report:
+        B = report["B"]
+        print(f"\n## B. Continuous vs masked diffusion, planted 5-NAE-SAT n = {B['settings']['n']}, "
+              f"alpha = {B['settings']['alpha']}\n")
+        print("| sampler | violations (mean ± s.e.) | failed | paired diff to BP-driven | seconds |")
+        print("|---|---|---|---|---|")
+        for label, s in B["violations"].items():
+            v = s["violations"]
+            diff = next((d for k, d in s.items() if k.startswith("minus_")), None)
+            dtxt = f"{diff['mean']:+.2f} ± {diff['stderr']:.2f}" if diff else ""
+            print(f"| {label} | {v['mean']:.2f} ± {v['stderr']:.2f} | {s['failed']} | {dtxt} | {s['seconds']:.0f} |")
+        for c, mrow in B["marginals"].items():
+            print(f"\n{c}-trained marginals vs BP: mad {mrow['mad']:.4f} ± {mrow['mad_stderr']:.4f}; CE network "
+                  f"{mrow['ce_network']:.4f}, BP {mrow['ce_bp']:.4f}")
+    print(f"\nWrote {path} and {out / 'learned_comparisons.png'} "
+          f"({report['meta']['wall_seconds']:.0f} s wall, {report['meta']['cpu_seconds']:.0f} s CPU)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

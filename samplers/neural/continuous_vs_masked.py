@@ -1,0 +1,185 @@
+r"""Continuous (Gaussian) against masked (erasure) diffusion on a planted CSP, with one network and one budget.
+
+Bhatt, Gupta, Kolossov & Montanari (arXiv:2603.20589, 2026) report, for uniformly random solutions of random
+k-SAT / k-XORSAT, that (i) continuous diffusions outperform masked discrete diffusions and (ii) learned diffusions
+can match the "ideal" accuracy of the Bayes-optimal (BP) sampler.  This module sets up the same comparison on the
+planted sparse models of this package (colouring / NAE-SAT, ``spinglass.sparse``):
+
+* one network class, ``SparseMessagePassing`` (BP-initialised, amortised over instances), trained twice from the
+  same initial weights, with the same optimiser (Adam), learning rate, steps and batch, on the *same* fresh planted
+  instances at every step (``PlantedSparsePairs.instances``, one draw shared by both runs): once on the Gaussian
+  channel (``channel="gaussian"``: y = t x + sqrt(t) z in the drivers' site representation) and once on the erasure
+  channel (``channel="erasure"``: a revealed fraction theta ~ U[theta_lo, theta_hi]); the loss of both is the
+  planted cross-entropy of ``message_passing_training`` (a proper scoring rule whose minimiser is the posterior
+  marginal on the path's queries);
+* the Gaussian-trained network drives ``StochasticLocalization`` (continuous diffusion) through
+  ``MessagePassingDenoiser``; the erasure-trained one drives ``Autoregressive`` (masked / autoregressive
+  decimation: a masked diffusion with a fixed unmasking schedule, r variables per query); the same drivers over
+  ``BPDenoiser`` are the BP-driven references;
+* judged by the constraint violations E(x) of the samples (beta = inf: the number of violated constraints; 0 for
+  a solution), per instance, and by the marginals' mean absolute difference to converged BP on held-out planted
+  queries of each network's own channel (``compare_with_bp``).
+
+:func:`train_channels` trains the pair (interleaved steps; CPU seconds per step recorded);
+:func:`sample_violations` draws the samples; :func:`summarise_violations` gives means, standard errors over
+instances and the paired differences to the BP-driven samplers.  A sample that still contradicts after
+``max_restarts`` restarts of ``Autoregressive`` counts as failed (no violation count) and is reported.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..denoisers.base import ContradictionError
+from .message_passing import SparseMessagePassing
+from .message_passing_training import planted_cross_entropy
+from .planted_sparse_data import PlantedSparsePairs
+from .training import check_positive_int, pick_device
+
+__all__ = ["CHANNEL_RUNS", "ChannelTraining", "train_channels", "sample_violations", "summarise_violations"]
+
+#: The two training paths: "gaussian" (continuous diffusion) and "erasure" (masked / autoregressive).
+CHANNEL_RUNS = ("gaussian", "erasure")
+
+
+@dataclass
+class ChannelTraining:
+    """Result of :func:`train_channels`: per channel the trained network, per-step losses and cumulative CPU
+    seconds (the step plus the shared instance draw and each channel's own query draw)."""
+
+    networks: dict[str, SparseMessagePassing] = field(default_factory=dict)
+    loss: dict[str, np.ndarray] = field(default_factory=dict)
+    cpu_seconds: dict[str, np.ndarray] = field(default_factory=dict)
+    data: dict[str, PlantedSparsePairs] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+
+def train_channels(family: str, n, *, steps: int = 100, instances_per_step: int = 2, rows_per_instance: int = 4,
+                   lr: float = 3e-3, n_layers: int = 12, hidden: int = 8, seed: int = 0, device="cpu",
+                   progress: bool = False, **data_kwargs) -> ChannelTraining:
+    """Train one ``SparseMessagePassing`` per channel on the same planted stream (module docstring).
+
+    family : "potts" or "naesat".  n : variables per instance, or a range (lo, hi).  steps : Adam steps per channel
+    (>= 1).  instances_per_step : fresh planted instances per step, shared by the channels.  rows_per_instance :
+    queries per instance.  lr : learning rate.  n_layers, hidden : the network.  seed : initial weights (the same
+    for both), the instance stream (seed) and the queries (seed + 1 for each channel).  data_kwargs : the other
+    ``PlantedSparsePairs`` arguments (q, c / k, alpha, beta, signed, theta, t_min, t_max, p_zero).
+    """
+    steps = check_positive_int("steps", steps, 1)
+    ipst = check_positive_int("instances_per_step", instances_per_step, 1)
+    seed = check_positive_int("seed", seed, 0)
+    dev = pick_device(device)
+    theta = data_kwargs.pop("theta", (0.0, 1.0))
+    gauss_keys = ("t_min", "t_max", "p_zero")
+    gauss = {k: data_kwargs.pop(k) for k in gauss_keys if k in data_kwargs}
+    data = {"gaussian": PlantedSparsePairs(family, n, channel="gaussian", rows_per_instance=rows_per_instance,
+                                           **gauss, **data_kwargs),
+            "erasure": PlantedSparsePairs(family, n, channel="erasure", rows_per_instance=rows_per_instance,
+                                          theta=theta, **data_kwargs)}
+    base = data["gaussian"]
+    nets = {c: SparseMessagePassing(family, base.K, base.beta, n_layers=n_layers, hidden=hidden, seed=seed).to(dev)
+            for c in CHANNEL_RUNS}
+    opts = {c: torch.optim.Adam(nets[c].parameters(), lr=lr) for c in CHANNEL_RUNS}
+    gens = {c: torch.Generator(device="cpu").manual_seed(seed + 1) for c in CHANNEL_RUNS}
+    inst_gen = torch.Generator(device="cpu").manual_seed(seed)
+    losses = {c: [] for c in CHANNEL_RUNS}
+    cpu = {c: [] for c in CHANNEL_RUNS}
+    total = {c: 0.0 for c in CHANNEL_RUNS}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=steps, desc="gaussian vs erasure", unit="step")
+    try:
+        for s in range(steps):
+            c0 = time.process_time()
+            models = base.instances(ipst, inst_gen)
+            c_draw = time.process_time() - c0
+            for c in CHANNEL_RUNS:
+                c0 = time.process_time()
+                batch = data[c].batch(models, gens[c]).to(dev)
+                loss = planted_cross_entropy(nets[c], batch)
+                if not bool(torch.isfinite(loss.detach())):
+                    raise FloatingPointError(f"{c}: non-finite loss at step {s}; lower lr")
+                opts[c].zero_grad(set_to_none=True)
+                loss.backward()
+                opts[c].step()
+                total[c] += time.process_time() - c0 + c_draw
+                losses[c].append(float(loss.detach()))
+                cpu[c].append(total[c])
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    for net in nets.values():
+        net.eval()
+    return ChannelTraining(networks=nets, loss={c: np.array(v) for c, v in losses.items()},
+                           cpu_seconds={c: np.array(v) for c, v in cpu.items()}, data=data,
+                           settings={"family": family, "steps": steps, "instances_per_step": ipst,
+                                     "rows_per_instance": rows_per_instance, "lr": lr, "optimiser": "Adam",
+                                     "n_layers": n_layers, "hidden": hidden, "seed": seed,
+                                     "n_parameters": nets["gaussian"].n_parameters,
+                                     "data": {c: d.describe() for c, d in data.items()}})
+
+
+def sample_violations(models: Sequence, samplers: dict, *, seed: int = 0) -> dict[str, dict]:
+    """One sample per model and sampler: {label: {"violations": [...], "failed": [...], "seconds": [...],
+    "restarts": [...]}} (violations nan for a failed sample).
+
+    samplers : {label: a generative driver (``StochasticLocalization``, ``Autoregressive``, ...)}; each is run as
+    ``sampler.sample(model, 1, seed=seed + i)`` on model i; ``ContradictionError`` marks the sample failed.
+    """
+    out = {k: {"violations": [], "failed": [], "seconds": [], "restarts": []} for k in samplers}
+    for i, model in enumerate(models):
+        for label, sampler in samplers.items():
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    res = sampler.sample(model, 1, seed=seed + i)
+                    v, failed, restarts = float(model.energy(res.x)[0]), False, int(res.work.get("restarts", 0))
+                except ContradictionError:
+                    v, failed, restarts = math.nan, True, -1
+            rec = out[label]
+            rec["violations"].append(v)
+            rec["failed"].append(failed)
+            rec["seconds"].append(time.perf_counter() - start)
+            rec["restarts"].append(restarts)
+    return out
+
+
+def _stats(a) -> dict:
+    a = np.asarray(a, dtype=float)
+    a = a[np.isfinite(a)]
+    if a.size == 0:
+        return {"mean": math.nan, "stderr": math.nan, "count": 0}
+    se = float(a.std(ddof=1) / math.sqrt(a.size)) if a.size > 1 else math.nan
+    return {"mean": float(a.mean()), "stderr": se, "count": int(a.size)}
+
+
+def summarise_violations(raw: dict[str, dict], references: dict[str, str] | None = None) -> dict[str, dict]:
+    """Mean and standard error over instances of the violations per sampler, the failed count, and for each label
+    in ``references`` ({label: reference label}) the paired difference label - reference over the instances where
+    both produced a sample, with ``within_2se``: |mean difference| <= 2 standard errors, or both exactly equal."""
+    out = {}
+    for label, rec in raw.items():
+        out[label] = {"violations": _stats(rec["violations"]), "failed": int(np.sum(rec["failed"])),
+                      "seconds": float(np.sum(rec["seconds"])), "values": list(map(float, rec["violations"]))}
+    for label, ref in (references or {}).items():
+        a, b = np.asarray(raw[label]["violations"], float), np.asarray(raw[ref]["violations"], float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        d = _stats(a[ok] - b[ok])
+        se = d["stderr"]
+        exact = d["count"] > 0 and bool(np.all(a[ok] == b[ok]))
+        d["within_2se"] = bool(exact or (d["count"] > 1 and math.isfinite(se) and abs(d["mean"]) <= 2 * se))
+        d["not_worse_2se"] = bool(exact or (d["count"] > 1 and math.isfinite(se) and d["mean"] <= 2 * se))
+        out[label][f"minus_{ref}"] = d
+    return out
