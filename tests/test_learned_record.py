@@ -73,3 +73,25 @@ def test_readme_quotes_the_record(record):
             fmt["amp_hard"]["energy_gap_err"], fmt["learned_easy"]["energy_gap"], fmt["learned_easy"]["energy_gap_err"],
             fmt["amp_easy"]["energy_gap"], fmt["amp_easy"]["energy_gap_err"]]
     assert np.allclose(got, want, atol=0.005 + 1e-9)
+
+
+def _report_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("learned_report", ROOT / "benchmarks" / "learned_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_learned_report_reads_every_committed_record(tmp_path):
+    report_mod = _report_module()
+    report = report_mod.collect(ROOT / "docs" / "figures")
+    assert report["missing"] == []
+    assert {r["source"] for r in report["rows"]} == set(report_mod.SOURCES)
+    assert all(r["met"] in (True, False, None) for r in report["rows"])
+    # a missing source is reported, not skipped
+    (tmp_path / "learned_tensor.json").write_text(RECORD.read_text())
+    partial = report_mod.collect(tmp_path)
+    assert len(partial["missing"]) == 3 and {r["source"] for r in partial["rows"]} == {"learned_tensor"}
+    assert "missing:" in report_mod.markdown(partial)

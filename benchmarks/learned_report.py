@@ -1,0 +1,164 @@
+r"""One report on the learned samplers at scale (issue 17): run the learned benchmarks, collect what they measured.
+
+The learned samplers are judged by four benchmark scripts, each writing a JSON file and a figure under
+``docs/figures``:
+
+* ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
+  sparse Rademacher rho = 0.05 easy / hard) against state evolution;
+* ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
+* ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard;
+* ``learned_comparisons.py``: flow matching against diffusion (same network, data and budget), and continuous
+  against masked diffusion on planted 5-NAE-SAT.
+
+``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
+and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
+the figures' paths and each source's machine and load.  ``--run`` first runs the four scripts one after the
+other (``--quick`` passes their smoke mode on and writes to a scratch directory, ``--out``), so one command
+regenerates the whole record: about an hour and a half on 2 loaded cores, a few minutes with ``--quick``.
+A missing JSON file is reported as missing, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons")
+
+
+def _row(source: str, statement: str, value, target: str, met) -> dict:
+    value = None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+    return {"source": source, "statement": statement, "value": value, "target": target,
+            "met": None if met is None else bool(met)}
+
+
+def rows_at_scale(d: dict) -> list[dict]:
+    return [_row("learned_at_scale", t["target"], t["value"], "see statement", t["met"]) for t in d["targets"]]
+
+
+def rows_sparse(d: dict) -> list[dict]:
+    out = []
+    for fam, r in d["results"].items():
+        for key, block in r["marginals"].items():
+            lr = block["learned"]
+            out.append(_row("learned_sparse", f"{fam} {key}: learned marginals' mean abs difference to BP", lr["mad"],
+                            "<= 0.02", lr["mad"] <= 0.02))
+        ar = r["autoregressive"]
+        out.append(_row("learned_sparse", f"{fam}: autoregressive runs failed (learned / BP)",
+                        f"{ar['learned']['failed']} / {ar['bp']['failed']}", "learned <= BP",
+                        ar["learned"]["failed"] <= ar["bp"]["failed"]))
+    return out
+
+
+def rows_tensor(d: dict) -> list[dict]:
+    out = []
+    for v in d["verdicts"]:
+        where = f"{v['model']} T = {v['T']}"
+        out.append(_row("learned_tensor", f"{where}: learned vs AMP-driven SL, largest overlap difference",
+                        max(abs(v["overlap_diff"]), abs(v["two_sample_diff"])), f"<= {v['tolerance']:.3f}",
+                        v["overlaps_match"]))
+        out.append(_row("learned_tensor", f"{where}: energy gap flagged (learned, AMP)",
+                        f"{v['learned_gap_flagged']}, {v['amp_gap_flagged']}", "learned as AMP",
+                        v["learned_gap_flagged"] == v["amp_gap_flagged"]))
+    return out
+
+
+def rows_comparisons(d: dict) -> list[dict]:
+    out = []
+    A = d.get("A")
+    if A:
+        over = A["over_seeds"]
+        cv = over["loss_cv_last_half"]["flow_minus_diffusion"]
+        out.append(_row("learned_comparisons", "flow - diffusion: per-step loss CV, last half (3 seeds)",
+                        cv["mean"], "< 0 by 2 SE: flow more stable", cv["mean"] + 2 * cv["stderr"] < 0))
+        g = over["grad_norm_cv_last_half"]["flow_minus_diffusion"]
+        out.append(_row("learned_comparisons", "flow - diffusion: gradient-norm CV, last half",
+                        g["mean"], "< 0 by 2 SE: flow more stable", g["mean"] + 2 * g["stderr"] < 0))
+        fin = A["gap_to_converged_amp"]["final_gap"]["flow_minus_diffusion"]
+        out.append(_row("learned_comparisons", "flow - diffusion: final excess MSE over the floor",
+                        fin["mean"], "< 0 by 2 SE", fin["mean"] + 2 * fin["stderr"] < 0))
+        for level in ("0.1", "0.02"):
+            c = A["gap_to_converged_amp"][level]["flow_minus_diffusion_cpu"]
+            out.append(_row("learned_comparisons", f"flow - diffusion: CPU s to within {level} of the floor",
+                            c["mean"], "< 0 by 2 SE: flow faster", c["mean"] + 2 * c["stderr"] < 0))
+        bad = [s for s in A["samples_summary"] if not s["within_tol"]]
+        out.append(_row("learned_comparisons", "samples at NFE 10/20/50 within 3/sqrt(N) + 0.02 of m*",
+                        f"{len(A['samples_summary']) - len(bad)} of {len(A['samples_summary'])}", "all",
+                        not bad))
+    return out
+
+
+EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "learned_tensor": rows_tensor,
+           "learned_comparisons": rows_comparisons}
+
+
+def collect(figures: Path) -> dict:
+    """The report of the JSON files under ``figures`` (module docstring)."""
+    report = {"sources": {}, "rows": [], "missing": []}
+    for name in SOURCES:
+        path = figures / f"{name}.json"
+        if not path.exists():
+            report["missing"].append(str(path))
+            continue
+        d = json.loads(path.read_text())
+        meta = d.get("meta") or d.get("machine") or {}
+        report["sources"][name] = {"json": str(path), "figure": str(path.with_suffix(".png")),
+                                   "machine": meta, "modified": time.strftime(
+                                       "%Y-%m-%d %H:%M", time.gmtime(path.stat().st_mtime))}
+        report["rows"] += EXTRACT[name](d)
+    return report
+
+
+def markdown(report: dict) -> str:
+    lines = ["| source | statement | value | target | met |", "|---|---|---|---|---|"]
+    for r in report["rows"]:
+        v = r["value"]
+        v = f"{v:.4g}" if isinstance(v, float) else str(v)
+        met = {True: "yes", False: "no", None: "-"}[r["met"]]
+        lines.append(f"| {r['source']} | {r['statement']} | {v} | {r['target']} | {met} |")
+    if report["missing"]:
+        lines.append("")
+        lines.append("missing: " + ", ".join(report["missing"]))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--run", action="store_true", help="run the four learned benchmarks first (one after the other)")
+    ap.add_argument("--quick", action="store_true", help="with --run: their smoke modes, into --out")
+    ap.add_argument("--out", default=None, help="folder of the JSON files and of the report (default docs/figures; "
+                                                "with --quick a scratch folder is required)")
+    args = ap.parse_args(argv)
+    default = HERE.parent / "docs" / "figures"
+    if args.quick and args.out is None:
+        ap.error("--quick writes smoke results: give --out (a scratch folder), the record under docs/figures stays")
+    out = Path(args.out) if args.out else default
+    out.mkdir(parents=True, exist_ok=True)
+    if args.run:
+        for name in SOURCES:
+            cmd = [sys.executable, str(HERE / f"{name}.py"), "--out", str(out)] + (["--quick"] if args.quick else [])
+            print("running", " ".join(cmd), flush=True)
+            t0 = time.time()
+            done = subprocess.run(cmd)
+            print(f"{name}: exit {done.returncode} after {time.time() - t0:.0f} s", flush=True)
+            if done.returncode != 0:
+                return done.returncode
+            if args.quick:  # the scripts name their smoke outputs *_quick.json; the report reads plain names
+                for q in out.glob(f"{name}_quick.*"):
+                    q.replace(q.with_name(q.name.replace("_quick", "")))
+    report = collect(out)
+    (out / "learned_report.json").write_text(json.dumps(report, indent=1))
+    text = markdown(report)
+    (out / "learned_report.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
