@@ -95,3 +95,24 @@ def test_learned_report_reads_every_committed_record(tmp_path):
     partial = report_mod.collect(tmp_path)
     assert len(partial["missing"]) == 3 and {r["source"] for r in partial["rows"]} == {"learned_tensor"}
     assert "missing:" in report_mod.markdown(partial)
+
+
+def test_readme_quotes_the_van_ising_record():
+    """The README's VAN paragraph (2D Ising L = 16 against Kaufman, SK(64) against tempering) is the JSON's."""
+    d = json.loads((ROOT / "docs" / "figures" / "van_ising.json").read_text())
+    text = " ".join((ROOT / "README.md").read_text().split())
+    para = text[text.index("python benchmarks/van_ising.py"):][:1400]
+    v = d["ising"]["0.44"]
+    m = re.search(r"variational free energy is (\S+) \(relative\) above the exact one and the importance-sampled "
+                  r"log Z is (\S+) below it \((\S+) standard errors, ESS / S = (\S+)\)", para)
+    assert m is not None
+    f_rel, is_rel, dev, ess = (float(g) for g in m.groups())
+    assert f"{v['free_energy_relative_error']:.1e}" == f"{f_rel:.1e}"
+    assert f"{v['is_log_Z_relative_error']:.1e}" == f"{is_rel:.1e}"
+    assert v["is_log_Z_deviation_in_stderr"] < 0 and round(-v["is_log_Z_deviation_in_stderr"], 1) == dev
+    assert round(v["ess_per_sample"], 3) == ess
+    # the issue's targets are stated as not met, and they are not
+    assert v["free_energy_relative_error"] > 1e-3 and v["is_log_Z_relative_error"] > 1e-4
+    worst = max(abs(s["is_minus_pt_in_combined_stderr"]) for s in d["sk"]["betas"].values())
+    assert "within 2.1 combined standard errors" in para and worst <= 2.1
+    assert all(s["variational_bound_holds"] for s in d["sk"]["betas"].values())

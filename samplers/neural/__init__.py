@@ -3,6 +3,7 @@
 * ``training``: the shared training loop ``fit`` with ``TrainConfig`` / ``TrainHistory``, checkpoints,
   devices (``pick_device``: CUDA when present, else CPU) and the alphabet-index data helper.
 * ``made``: ``MADE``, a masked autoregressive network over n sites with K states each.
+* ``pixelcnn``: ``PixelCNN``, a masked-convolution autoregressive network on an L x M lattice (optional Z2).
 * ``autoregressive_training``: maximum-likelihood training on samples (``train_made_ml``), variational
   training from the energy (``train_van``) and importance-sampling estimates of log Z.
 * ``samplers``: ``NeuralAutoregressiveSampler`` (i.i.d. from the network), ``NeuralMCMC``
@@ -12,12 +13,15 @@
 
 from .autoregressive_training import (
     ImportanceEstimate,
+    ImportanceSummary,
     VANResult,
     importance_log_z,
+    importance_summary,
     train_made_ml,
     train_van,
 )
 from .made import MADE
+from .pixelcnn import PixelCNN
 from .samplers import NeuralAutoregressiveSampler, NeuralMCMC, VariationalAutoregressive
 from .training import (
     NonFiniteLossError,
@@ -38,7 +42,7 @@ __all__ = [
     "NonFiniteLossError", "TrainConfig", "TrainHistory",
     "ImportanceEstimate", "VANResult", "as_index_tensor", "count_parameters", "fit", "importance_log_z",
     "index_to_alphabet", "load_checkpoint", "pick_device", "save_checkpoint", "torch_seed", "train_made_ml",
-    "train_van",
+    "train_van", "PixelCNN", "ImportanceSummary", "importance_summary",
 ]
 
 # -- learned denoisers and flow-matching velocities (Gaussian-channel paths) ----------------------------------

@@ -1,4 +1,5 @@
-r"""Samplers built on a trained MADE, with the common call shape ``sample(model, n_samples, *, seed) -> Samples``.
+r"""Samplers built on a trained autoregressive network (MADE or PixelCNN), with the common call shape
+``sample(model, n_samples, *, seed) -> Samples``.
 
 ``NeuralAutoregressiveSampler``: i.i.d. draws x ~ q from the network (n forward passes per batch); exact
 for mu only as far as q = mu.
@@ -34,6 +35,7 @@ from spinglass._validate import SeedLike, check_real, make_rng, seed_repr
 from ..samples import Samples
 from .autoregressive_training import check_network_fits_model, log_weight_of_index
 from .made import MADE
+from .pixelcnn import PixelCNN
 from .training import check_positive_int
 
 __all__ = ["NeuralAutoregressiveSampler", "NeuralMCMC", "VariationalAutoregressive"]
@@ -42,9 +44,9 @@ __all__ = ["NeuralAutoregressiveSampler", "NeuralMCMC", "VariationalAutoregressi
 _BLOCK_ROWS = 1 << 16
 
 
-def _check_network(network) -> MADE:
-    if not isinstance(network, MADE):
-        raise TypeError(f"network must be a samplers.neural.MADE, got {type(network).__name__}")
+def _check_network(network) -> MADE | PixelCNN:
+    if not isinstance(network, MADE | PixelCNN):
+        raise TypeError(f"network must be a samplers.neural.MADE or PixelCNN, got {type(network).__name__}")
     return network
 
 
@@ -90,7 +92,8 @@ class NeuralAutoregressiveSampler:
         return {"name": self.name, "network": self.network.describe(), "batch_size": self.batch_size}
 
     def __repr__(self) -> str:
-        return f"{self.name}(network=MADE(n={self.network.n}, n_values={self.network.n_values}))"
+        return (f"{self.name}(network={type(self.network).__name__}(n={self.network.n}, "
+                f"n_values={self.network.n_values}))")
 
     def sample(self, model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
         """``n_samples`` i.i.d. draws from the network on the model's alphabet; ``trace["log_q"]`` holds log q(x).
@@ -235,6 +238,9 @@ class VariationalAutoregressive:
     n_steps, batch_size, lr, beta0, anneal_fraction : ``train_van`` settings (annealed energy factor from
         beta0 to 1 over the first anneal_fraction of the steps).
     device : "auto" (CUDA when present), "cpu" or "cuda[:k]".
+    architecture : "made" (default) or "pixelcnn" (models on a 2D lattice, ``model.shape`` = (L, M)): then
+        ``hidden`` = [C, ...] gives C channels and len(hidden) residual blocks.
+    z2 : PixelCNN only: symmetrise the network under the global spin flip.
 
     The seed of ``sample`` seeds the weights, the training batches and the draws; ``Samples.trace`` holds
     ``log_q`` of each sample and the training curve ``free_energy`` (per step), ``Samples.work`` the
@@ -245,7 +251,8 @@ class VariationalAutoregressive:
     resumable = False
 
     def __init__(self, hidden: int | list[int] = 64, n_steps: int = 500, batch_size: int = 500, lr: float = 1e-3,
-                 beta0: float = 0.1, anneal_fraction: float = 0.5, device: str = "auto"):
+                 beta0: float = 0.1, anneal_fraction: float = 0.5, device: str = "auto", architecture: str = "made",
+                 z2: bool = False):
         hs = [hidden] if isinstance(hidden, int | np.integer) else list(hidden)
         if not hs:
             raise ValueError("hidden must be a positive integer or a non-empty list of them, got []")
@@ -258,11 +265,30 @@ class VariationalAutoregressive:
         if not isinstance(device, str):
             raise TypeError(f"device must be a string ('auto', 'cpu', 'cuda[:k]'), got {type(device).__name__}")
         self.device = device
+        if architecture not in ("made", "pixelcnn"):
+            raise ValueError(f"architecture must be 'made' or 'pixelcnn', got {architecture!r}")
+        if not isinstance(z2, bool):
+            raise TypeError(f"z2 must be a bool, got {z2!r}")
+        if z2 and architecture != "pixelcnn":
+            raise ValueError("z2=True needs architecture='pixelcnn'")
+        self.architecture = architecture
+        self.z2 = z2
 
     def settings(self) -> dict:
         return {"name": self.name, "hidden": list(self.hidden), "n_steps": self.n_steps,
                 "batch_size": self.batch_size, "lr": self.lr, "beta0": self.beta0,
-                "anneal_fraction": self.anneal_fraction, "device": self.device}
+                "anneal_fraction": self.anneal_fraction, "device": self.device, "architecture": self.architecture,
+                "z2": self.z2}
+
+    def _network(self, model, seed: int):
+        if self.architecture == "made":
+            return MADE(model.n, model.n_values, self.hidden, seed=seed)
+        shape = getattr(model, "shape", None)
+        if shape is None or len(shape) != 2 or model.n_values != 2:
+            raise ValueError(f"architecture='pixelcnn' needs Ising spins on a 2D lattice (model.shape = (L, M)), "
+                             f"got {model.family} with shape {shape}")
+        return PixelCNN(shape[0], shape[1], channels=self.hidden[0], n_blocks=len(self.hidden), z2=self.z2,
+                        seed=seed)
 
     def sample(self, model, n_samples: int, *, seed: SeedLike = None, progress: bool = False) -> Samples:
         from .autoregressive_training import train_van
@@ -273,7 +299,7 @@ class VariationalAutoregressive:
         rng = make_rng(seed)
         weights_seed, train_seed, draw_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
         t0 = time.perf_counter()
-        net = MADE(model.n, model.n_values, self.hidden, seed=weights_seed)
+        net = self._network(model, weights_seed)
         fit = train_van(net, model, n_steps=self.n_steps, batch_size=self.batch_size, lr=self.lr, beta0=self.beta0,
                         anneal_fraction=self.anneal_fraction, seed=train_seed, device=self.device,
                         progress=progress)
