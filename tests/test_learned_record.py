@@ -116,3 +116,33 @@ def test_readme_quotes_the_van_ising_record():
     worst = max(abs(s["is_minus_pt_in_combined_stderr"]) for s in d["sk"]["betas"].values())
     assert "within 2.1 combined standard errors" in para and worst <= 2.1
     assert all(s["variational_bound_holds"] for s in d["sk"]["betas"].values())
+
+
+def _van_pspin(name):
+    d = json.loads((ROOT / "docs" / "figures" / f"{name}.json").read_text())
+    return {(e["T"], e["sampler"]): e for e in d["summary"]}
+
+
+def test_readme_quotes_the_van_pspin_records():
+    short, long = _van_pspin("van_pspin"), _van_pspin("van_pspin_long")
+    van = [short[(T, "VAN")] for T in (0.6, 0.7, 0.8, 1.0)]
+    kl = [e["kl_estimate"] for e in van]
+    assert round(min(kl), 1) == 1.3 and round(max(kl), 1) == 8.1
+    q_van = [short[(T, "VAN")]["two_sample_overlap"] for T in (0.6, 0.7, 0.8)]
+    q_mc = [short[(T, "MCMC from random")]["two_sample_overlap"] for T in (0.6, 0.7, 0.8)]
+    q_mc += [short[(T, "MCMC from planted")]["two_sample_overlap"] for T in (0.6, 0.7, 0.8)]
+    assert (round(min(q_van), 2), round(max(q_van), 2)) == (0.63, 0.82)
+    assert (round(min(q_mc), 2), round(max(q_mc), 2)) == (0.15, 0.55)
+    assert round(short[(1.0, "VAN")]["energy_gap"], 2) == 0.39
+    assert round(short[(1.0, "MCMC from random")]["energy_gap"], 2) == -0.01
+    # longer training: the easy side improves, the hard side does not
+    assert round(long[(1.0, "VAN")]["energy_gap"], 2) == 0.07
+    assert round(long[(1.0, "MCMC from planted")]["energy_gap"], 2) == 0.07
+    assert round(long[(1.0, "VAN")]["two_sample_overlap"], 2) == 0.43
+    assert round(long[(1.0, "MCMC from random")]["two_sample_overlap"], 2) == 0.14
+    assert round(long[(0.6, "VAN")]["energy_gap"], 2) == 0.30
+    assert round(long[(0.6, "MCMC from planted")]["energy_gap"], 2) == -0.04
+    ar = [round(short[(T, "autoregressive over AMP")]["energy_gap"], 2) for T in (0.6, 0.7, 0.8, 1.0)]
+    assert ar == [0.49, 0.25, 0.12, 0.06] and ar == sorted(ar, reverse=True)
+    text = " ".join((ROOT / "README.md").read_text().split())
+    assert "energy gaps 0.49, 0.25, 0.12 and 0.06" in text and "KL(q || p) estimates 1.3-8.1 nats" in text
