@@ -26,6 +26,8 @@ def _mcmc() -> None:
         Metropolis(sweeps=2, order="sequential").sample(model, 2, seed=0)
         HeatBath(sweeps=2, order="sequential").sample(model, 2, seed=0)
     ParallelTempering(n_temps=2, sweeps=2, order="sequential").sample(sg.SK(8, 1.0, seed=0), 2, seed=0)
+    for sampler in (Metropolis, HeatBath):  # the dense blocked kernel's float32-coupling specialisation
+        sampler(sweeps=2, coupling_dtype="float32").sample(sg.SK(8, 1.0, seed=0), 2, seed=0)
 
 
 def _lattices() -> None:
