@@ -10,6 +10,7 @@ import pytest
 import spinglass as sg
 from samplers import Metropolis
 from samplers.mcmc.adapters import adapter_for
+from spinglass.exact import check_configurations_on_alphabet
 
 
 def test_adapters_and_fingerprint_are_built_once_per_model_and_order():
@@ -249,3 +250,19 @@ def test_checkerboard_levels_from_the_distinct_sites_are_the_full_enumeration():
         np.testing.assert_array_equal(adapter.levels, kl.attainable_energy_changes(adapter.Jp, adapter.hp))
         J0, h0 = _distinct_columns(adapter.Jp, adapter.hp)
         assert {tuple(c) for c in np.vstack([adapter.Jp, adapter.hp]).T} == {tuple(c) for c in np.vstack([J0, h0]).T}
+
+
+@pytest.mark.parametrize("n_chains", [1, 3])
+def test_planted_start_is_a_fresh_writable_array_for_any_number_of_chains(n_chains):
+    """The cached planted indices are read-only; every start must be a writable copy (a single chain once got
+    the read-only cache itself, which the Potts kernel refused to write)."""
+    from samplers.mcmc.initial import initial_indices
+
+    coloring = sg.PlantedColoring(60, 5, 5.0, seed=0)
+    idx = initial_indices(coloring, n_chains, "planted", np.random.default_rng(0))
+    assert idx.flags.writeable and idx.flags.c_contiguous and idx.shape == (n_chains, 60)
+    idx[:] = 0  # must not touch the cache
+    again = initial_indices(coloring, n_chains, "planted", np.random.default_rng(0))
+    assert np.array_equal(again[0], check_configurations_on_alphabet(coloring, coloring.planted[None])[0])
+    res = Metropolis(sweeps=2).sample(coloring, n_chains, seed=0, init="planted", n_chains=n_chains)
+    assert res.x.shape == (n_chains, 60)

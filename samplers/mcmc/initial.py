@@ -76,6 +76,7 @@ def initial_indices(model: Model, n_chains: int, init, rng: np.random.Generator,
             idx = check_configurations_on_alphabet(model, np.asarray(model.planted)[None, :])[0]
             idx.flags.writeable = False
             cache["planted_indices"] = idx
-        return np.ascontiguousarray(np.broadcast_to(cache["planted_indices"], (rows, model.n)))
+        # a fresh writable array (np.ascontiguousarray would hand back the read-only view itself when rows = 1)
+        return np.repeat(cache["planted_indices"][None, :], rows, axis=0)
     x0 = initial_configurations(model, n_chains, init, rng, copies=copies)
     return np.ascontiguousarray(check_configurations_on_alphabet(model, x0))
