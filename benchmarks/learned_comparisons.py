@@ -1,10 +1,11 @@
 r"""Flow matching against diffusion, and continuous against masked diffusion, each on the same footing.
 
 Usage: ``python benchmarks/learned_comparisons.py [--quick] [--out docs/figures] [--threads 1] [--only A|B]
-[--from-json PATH]`` (``--from-json``: recompute the derived summaries, figure and tables of an existing JSON)
-(writes ``<out>/learned_comparisons.json`` and ``<out>/learned_comparisons.png``; a summary on stdout, progress
-on stderr).  ``--quick``: small sizes and short runs (a smoke run, under 3 minutes; numbers not meant to settle
-anything).  Torch and BLAS run with one thread by default; run it niced on a shared machine.  Everything is seeded.
+[--alphas 6 8 9.2] [--from-json PATH]`` (``--from-json``: recompute the derived summaries, figure and tables of an
+existing JSON) (writes ``<out>/learned_comparisons.json`` and ``<out>/learned_comparisons.png``; a summary on
+stdout, progress on stderr).  ``--quick``: small sizes and short runs (a smoke run, under 3 minutes; numbers not
+meant to settle anything).  Torch and BLAS run with one thread by default; run it niced on a shared machine.
+Everything is seeded.
 
 A. Flow matching vs diffusion (``samplers.neural.flow_vs_diffusion``), Rademacher spiked Wigner, lam = 2, N = 500
 --------------------------------------------------------------------------------------------------------------------
@@ -33,20 +34,36 @@ and two-sample overlap against the SE m*, tolerance 3/sqrt(N) + 0.02.
 B. Continuous vs masked diffusion on planted 5-NAE-SAT (``samplers.neural.continuous_vs_masked``)
 ---------------------------------------------------------------------------------------------------
 One ``SparseMessagePassing`` (12 layers, hidden 8, BP-initialised) per channel from the same initial weights, on the
-same planted instances (n uniform in [200, 600], alpha uniform in [3, 7], 2 instances x 4 queries per step), Adam,
-same steps: the Gaussian channel (for ``StochasticLocalization``) and the erasure channel (for ``Autoregressive``).
-Test: n = 1000, alpha = 6, below the lens' generative thresholds alpha_autoregressive = 8.47 and alpha_diffusion =
-8.67 (± 0.2, docs/reproduction.md).  One sample per instance from SL over the Gaussian-trained network
-(geometric schedule, 99 steps to T = 30: 100 network evaluations), ``Autoregressive`` over the erasure-trained one
-(10 variables revealed per query: 100 evaluations, restarts on contradiction), and both drivers over
-``BPDenoiser``: violated clauses per sample (mean ± standard error over the instances; paired difference to the
-BP-driven sampler of the same driver), and the marginals' mean |b - b_BP| on held-out planted queries of each
-network's own channel (``compare_with_bp``).
+same planted instances (n uniform in [200, 600], alpha uniform in [3, 10], 2 instances x 4 queries per step), Adam,
+same steps (150): the Gaussian channel (for ``StochasticLocalization``) and the erasure channel (for
+``Autoregressive``).  One training serves every test density (``--alphas``, default 6, 8, 9.2; each below
+alpha_c = 10.29, where planted pairs stand for uniform solutions): n = 1000, 8 instances per density.  The lens
+(docs/reproduction.md): alpha_autoregressive = 8.47 and alpha_diffusion = 8.67 (± 0.2), alpha_d = 9.49; 6 and 8 lie
+below both generative thresholds (8: close to them, the informative test of "learned matches BP"), 9.2 above both and
+below alpha_d (the lens: diffusion and autoregressive sampling over BP fail, MCMC works).  Per density: one sample
+per instance from SL over the Gaussian-trained network (geometric schedule, 99 steps to T = 30: 100 network
+evaluations), ``Autoregressive`` over the erasure-trained one (10 variables revealed per query: 100 evaluations,
+at most 3 restarts on contradiction), and both drivers over ``BPDenoiser`` (tol 1e-4, max_iter 200: the settings of
+``analysis.reproduction.finite_size``): violated clauses per sample (mean ± standard error over the instances,
+fraction of samples that are solutions, failed samples, restarts; paired difference to the BP-driven sampler of the
+same driver), the energy-form gap E(x)/N (E(x*) = 0) and the verdict against the lens (``lens_verdicts``: observed
+"fails" when half the samples or more are not solutions (failed or violating) or the mean violations exceed
+2 s.e.; the lens expects "works" below threshold - 0.2, "fails" above threshold + 0.2; and, per learned sampler,
+the paired difference learned - BP of the indicator "not a solution"), and the marginals' mean |b - b_BP| on
+held-out planted queries of each network's own channel at that density (``compare_with_bp``).
+
+JSON layout of part B: ``settings`` (with ``alphas``), ``training_settings``, ``training``, ``cost``, ``meta`` (this
+part's run), and ``by_alpha[f"{alpha:g}"]`` = {marginals, raw, violations, continuous_minus_masked_learned, verdicts,
+marginals_within_0.02, cost, instances_done}.  The former single-density layout (``settings["alpha"]`` with
+``violations`` etc. at the top of B) is migrated on ``--from-json`` (``migrate_b``).  ``--only A`` / ``--only B``
+keep the other part of an existing ``<out>/learned_comparisons.json``; part B writes its partial record after every
+instance (a long run can be stopped and its finished densities kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -68,12 +85,19 @@ from analysis.theory.transitions import analyze_path  # noqa: E402
 from samplers.autoregressive import Autoregressive  # noqa: E402
 from samplers.denoisers.bp import BPDenoiser  # noqa: E402
 from samplers.diffusion import StochasticLocalization  # noqa: E402
-from samplers.neural.continuous_vs_masked import sample_violations, summarise_violations, train_channels  # noqa: E402
+from samplers.neural.continuous_vs_masked import (  # noqa: E402
+    lens_verdicts,
+    sample_violations,
+    summarise_violations,
+    train_channels,
+)
 from samplers.neural.flow_vs_diffusion import compare_training, sample_quality  # noqa: E402
 from samplers.neural.message_passing_training import compare_with_bp  # noqa: E402
 from samplers.neural.planted_sparse_data import PlantedSparsePairs  # noqa: E402
 
 SEED = 0
+#: planted 5-NAE-SAT condensation density (docs/reproduction.md): the planted pairs stand for uniform solutions below it
+ALPHA_C = 10.29
 FULL_A = {"n": 500, "lam": 2.0, "n_layers": 16, "hidden": 16, "steps": 300, "instances_per_step": 2,
           "rows_per_instance": 16, "lr": 1e-3, "init_scale": 1.0, "grid": (0.02, 5.0, 10),
           "eval_every": tuple(range(4, 60, 4)) + tuple(range(60, 301, 30)), "training_seeds": (0, 1, 2),
@@ -81,13 +105,14 @@ FULL_A = {"n": 500, "lam": 2.0, "n_layers": 16, "hidden": 16, "steps": 300, "ins
           "nfe": (10, 20, 50), "instance_seeds": (0, 1, 2, 3), "n_samples": 8, "sl_T": 30.0, "si_T": 100.0}
 QUICK_A = {**FULL_A, "n": 200, "steps": 40, "eval_every": 10, "eval_instances": 2, "eval_rows": 4, "nfe": (10, 20),
            "instance_seeds": (0,), "n_samples": 4, "reference_layers": 30, "training_seeds": (0,)}
-FULL_B = {"family": "naesat", "k": 5, "train_n": (200, 600), "train_alpha": (3.0, 7.0), "steps": 150,
+FULL_B = {"family": "naesat", "k": 5, "train_n": (200, 600), "train_alpha": (3.0, 10.0), "steps": 150,
           "instances_per_step": 2, "rows_per_instance": 4, "lr": 3e-3, "n_layers": 12, "hidden": 8, "n": 1000,
-          "alpha": 6.0, "instances": 8, "sl_steps": 99, "sl_T": 30.0, "reveal_per_step": 10, "max_restarts": 3,
-          "marginal_instances": 4, "thresholds": {"alpha_autoregressive": 8.47031, "alpha_diffusion": 8.66719,
-                                                  "precision": 0.2, "alpha_d": 9.49103}}
-QUICK_B = {**FULL_B, "train_n": (100, 200), "steps": 10, "n": 300, "instances": 2, "sl_steps": 29,
-           "marginal_instances": 2}
+          "alphas": (6.0, 8.0, 9.2), "instances": 8, "sl_steps": 99, "sl_T": 30.0, "reveal_per_step": 10,
+          "max_restarts": 3, "marginal_instances": 4, "bp": {"tol": 1e-4, "max_iter": 200},
+          "thresholds": {"alpha_autoregressive": 8.47031, "alpha_diffusion": 8.66719, "precision": 0.2,
+                         "alpha_d": 9.49103}}
+QUICK_B = {**FULL_B, "train_n": (100, 200), "steps": 10, "n": 200, "alphas": (6.0, 9.2), "instances": 2,
+           "sl_steps": 29, "marginal_instances": 2, "max_restarts": 1}
 
 
 def log(msg: str) -> None:
@@ -171,9 +196,70 @@ def part_a(cfg: dict) -> dict:
 
 
 # -- B -----------------------------------------------------------------------------------------------------------------
-def part_b(cfg: dict) -> dict:
+DRIVERS = {"SL/learned-gaussian": "SL", "AR/learned-erasure": "AR", "SL/BP": "SL", "AR/BP": "AR"}
+REFERENCES = {"SL/learned-gaussian": "SL/BP", "AR/learned-erasure": "AR/BP"}
+
+
+def akey(alpha: float) -> str:
+    """The key of a test density in ``B["by_alpha"]``."""
+    return f"{float(alpha):g}"
+
+
+def derive_density(B: dict, alpha: float) -> dict:
+    """(Re)compute one density's summaries from its raw samples: violations per sampler (mean ± s.e., solved
+    fraction, failures, restarts, paired difference to the BP-driven sampler of the same driver), the learned
+    continuous - masked paired difference, and the verdicts against the lens."""
+    row = B["by_alpha"][akey(alpha)]
+    raw = row["raw"]
+    row["violations"] = summarise_violations(raw, {k: v for k, v in REFERENCES.items() if k in raw and v in raw})
+    a = np.asarray(raw["SL/learned-gaussian"]["violations"], float)
+    b = np.asarray(raw["AR/learned-erasure"]["violations"], float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    row["continuous_minus_masked_learned"] = (stats(a[ok] - b[ok]) if ok.sum() > 0
+                                              else {"mean": math.nan, "stderr": math.nan, "count": 0})
+    n_clauses = int(round(alpha * B["settings"]["n"]))
+    row["verdicts"] = lens_verdicts(row["violations"], alpha, n_clauses, B["settings"]["thresholds"],
+                                    {k: v for k, v in DRIVERS.items() if k in raw}, n_variables=B["settings"]["n"])
+    for label, ref in REFERENCES.items():
+        if label in row["violations"]:
+            d = row["violations"][label][f"minus_{ref}"]
+            row["verdicts"][label]["not_worse_than_bp_2se"] = d["not_worse_2se"]
+            # failures count too: per instance, bad = failed or violating; paired difference learned - BP
+            bad = {k: np.asarray(raw[k]["failed"], bool) | (np.nan_to_num(np.asarray(raw[k]["violations"], float)) > 0)
+                   for k in (label, ref)}
+            db = stats(bad[label].astype(float) - bad[ref].astype(float)) if bad[label].size else None
+            if db is not None:
+                exact = bool(np.all(bad[label] == bad[ref]))
+                db["not_worse_2se"] = bool(exact or (db["count"] > 1 and math.isfinite(db["stderr"])
+                                                     and db["mean"] <= 2 * db["stderr"]))
+            row["verdicts"][label]["bad_minus_bp"] = db
+    mg = row.get("marginals", {})
+    row["marginals_within_0.02"] = {c: bool(m["mad"] <= 0.02) for c, m in mg.items()}
+    return row
+
+
+def migrate_b(B: dict) -> dict:
+    """Bring a part-B record to the per-density layout: the single-density layout (``settings["alpha"]`` with
+    ``violations``, ``marginals``, ``raw``, ``continuous_minus_masked_learned`` at the top of B) moves under
+    ``by_alpha[akey(alpha)]``; ``settings["alphas"]`` lists the densities.  Idempotent."""
+    if "by_alpha" not in B:
+        alpha = float(B["settings"]["alpha"])
+        B["by_alpha"] = {akey(alpha): {k: B.pop(k) for k in ("marginals", "violations", "raw",
+                                                              "continuous_minus_masked_learned") if k in B}}
+        B["settings"]["alphas"] = [alpha]
+    for alpha in B["settings"]["alphas"]:
+        if akey(alpha) in B["by_alpha"] and "raw" in B["by_alpha"][akey(alpha)]:
+            derive_density(B, float(alpha))
+    return B
+
+
+def part_b(cfg: dict, checkpoint=None) -> dict:
+    """Train once (both channels) over the widened density range, then per test density: marginals against BP,
+    one sample per instance and sampler, summaries and verdicts.  ``checkpoint(B)`` is called after each density
+    (the caller writes the partial report)."""
     log(f"[B] training on planted {cfg['k']}-NAE-SAT, n in {cfg['train_n']}, alpha in {cfg['train_alpha']}, "
         f"{cfg['steps']} steps per channel")
+    c0, w0 = time.process_time(), time.perf_counter()
     tr = train_channels(cfg["family"], cfg["train_n"], steps=cfg["steps"], instances_per_step=cfg["instances_per_step"],
                         rows_per_instance=cfg["rows_per_instance"], lr=cfg["lr"], n_layers=cfg["n_layers"],
                         hidden=cfg["hidden"], seed=SEED, k=cfg["k"], alpha=cfg["train_alpha"])
@@ -182,39 +268,55 @@ def part_b(cfg: dict) -> dict:
                 for c in tr.loss}
     log("[B] trained: " + ", ".join(f"{c} {v['cpu_seconds']:.1f} s CPU, final loss {v['loss_last_quarter_mean']:.4f}"
                                     for c, v in training.items()))
-    marg = {}
-    for c in ("gaussian", "erasure"):
-        test = PlantedSparsePairs(cfg["family"], cfg["n"], k=cfg["k"], alpha=cfg["alpha"], channel=c,
-                                  rows_per_instance=2)
-        marg[c] = compare_with_bp(tr.networks[c], test, n_instances=cfg["marginal_instances"], seed=SEED + 7,
-                                  device="cpu").summary()
-        log(f"[B] marginals, {c}-trained on its channel: mad {marg[c]['mad']:.4f} ± {marg[c]['mad_stderr']:.4f}, "
-            f"CE network {marg[c]['ce_network']:.4f} BP {marg[c]['ce_bp']:.4f}")
-    models = [sg.PlantedNAESAT(cfg["n"], cfg["k"], cfg["alpha"], seed=1000 + i) for i in range(cfg["instances"])]
+    B = {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
+         "training_settings": tr.settings, "training": training, "by_alpha": {},
+         "cost": {"training": {"cpu_seconds": time.process_time() - c0, "wall_seconds": time.perf_counter() - w0}}}
     ar = dict(reveal_per_step=cfg["reveal_per_step"], on_contradiction="restart", max_restarts=cfg["max_restarts"])
+    bp = functools.partial(BPDenoiser, **cfg.get("bp", {}))
     samplers = {
         "SL/learned-gaussian": StochasticLocalization(tr.networks["gaussian"].factory(device="cpu",
                                                                                      contradictions="ignore"),
                                                       n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
         "AR/learned-erasure": Autoregressive(tr.networks["erasure"].factory(device="cpu"), **ar),
-        "SL/BP": StochasticLocalization(BPDenoiser, n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
-        "AR/BP": Autoregressive(BPDenoiser, **ar),
+        "SL/BP": StochasticLocalization(bp, n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
+        "AR/BP": Autoregressive(bp, **ar),
     }
-    start = time.perf_counter()
-    raw = sample_violations(models, samplers, seed=SEED)
-    log(f"[B] sampled {len(models)} instances x {len(samplers)} samplers in {time.perf_counter() - start:.0f} s")
-    summary = summarise_violations(raw, {"SL/learned-gaussian": "SL/BP", "AR/learned-erasure": "AR/BP"})
-    for label, s in summary.items():
-        v = s["violations"]
-        log(f"[B] {label}: violations {v['mean']:.2f} ± {v['stderr']:.2f} ({s['failed']} failed, {s['seconds']:.0f} s)")
-    # continuous vs masked, learned: paired over the instances where both produced a sample
-    a = np.asarray(raw["SL/learned-gaussian"]["violations"], float)
-    b = np.asarray(raw["AR/learned-erasure"]["violations"], float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    cont_minus_masked = stats(a[ok] - b[ok]) if ok.any() else {"mean": math.nan, "stderr": math.nan, "count": 0}
-    return {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
-            "training_settings": tr.settings, "training": training, "marginals": marg, "violations": summary,
-            "continuous_minus_masked_learned": cont_minus_masked, "raw": raw}
+    for alpha in cfg["alphas"]:
+        c0, w0 = time.process_time(), time.perf_counter()
+        marg = {}
+        for c in ("gaussian", "erasure"):
+            test = PlantedSparsePairs(cfg["family"], cfg["n"], k=cfg["k"], alpha=alpha, channel=c, rows_per_instance=2)
+            marg[c] = compare_with_bp(tr.networks[c], test, n_instances=cfg["marginal_instances"], seed=SEED + 7,
+                                      device="cpu").summary()
+            log(f"[B] alpha {alpha:g}: marginals, {c}-trained on its channel: mad {marg[c]['mad']:.4f} ± "
+                f"{marg[c]['mad_stderr']:.4f}, CE network {marg[c]['ce_network']:.4f} BP {marg[c]['ce_bp']:.4f}")
+        raw = {k: {"violations": [], "failed": [], "seconds": [], "restarts": []} for k in samplers}
+        for i in range(cfg["instances"]):
+            model = sg.PlantedNAESAT(cfg["n"], cfg["k"], alpha, seed=1000 + i)
+            one = sample_violations([model], samplers, seed=SEED + i)  # = sample_violations(models, seed=SEED)
+            for k, rec in one.items():
+                for f, vals in rec.items():
+                    raw[k][f].extend(vals)
+            B["by_alpha"][akey(alpha)] = {"alpha": float(alpha), "marginals": marg, "raw": raw,
+                                          "instances_done": i + 1}
+            row = derive_density(B, float(alpha))
+            row["cost"] = {"cpu_seconds": time.process_time() - c0, "wall_seconds": time.perf_counter() - w0}
+            log(f"[B] alpha {alpha:g} instance {i}: " + ", ".join(
+                f"{k} {rec['violations'][0]:g}{' (failed)' if rec['failed'][0] else ''} in {rec['seconds'][0]:.0f} s"
+                for k, rec in one.items()))
+            if checkpoint is not None and i + 1 < cfg["instances"]:
+                checkpoint(B)
+        models = range(cfg["instances"])
+        log(f"[B] alpha {alpha:g}: {len(models)} instances x {len(samplers)} samplers, "
+            f"{row['cost']['wall_seconds']:.0f} s wall, {row['cost']['cpu_seconds']:.0f} s CPU")
+        for label, s in row["violations"].items():
+            v, vd = s["violations"], row["verdicts"][label]
+            log(f"[B] alpha {alpha:g} {label}: violations {v['mean']:.2f} ± {v['stderr']:.2f}, solved "
+                f"{s['solved_fraction']:.2f}, {s['failed']} failed, {s['restarts']} restarts ({s['seconds']:.0f} s); "
+                f"observed {vd['observed']}, lens {vd['lens']}")
+        if checkpoint is not None:
+            checkpoint(B)
+    return B
 
 
 # -- derived: the gap to converged AMP on the same held-out rows -------------------------------------------------------
@@ -262,8 +364,8 @@ def gap_summary(A: dict, gaps=GAPS) -> dict:
 def figure(report: dict, path: Path) -> None:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(16.0, 4.2))
-    axes = fig.subplots(1, 4)
+    fig = Figure(figsize=(20.0, 4.2))
+    axes = fig.subplots(1, 5)
     A = report.get("A")
     if A is not None:
         ax = axes[0]
@@ -304,14 +406,47 @@ def figure(report: dict, path: Path) -> None:
     B = report.get("B")
     if B is not None:
         ax = axes[3]
-        labels = list(B["violations"])
-        means = [B["violations"][k]["violations"]["mean"] for k in labels]
-        ses = [B["violations"][k]["violations"]["stderr"] for k in labels]
-        ses = [2 * s if np.isfinite(s) else 0 for s in ses]
-        ax.bar(range(len(labels)), means, yerr=ses, capsize=3, color=["C2", "C3", "0.5", "0.7"])
-        ax.set_xticks(range(len(labels)), [lab.replace("/", "\n").replace("-", "\n") for lab in labels], fontsize=7)
-        ax.set(ylabel="violated clauses per sample (± 2 s.e.)",
-               title=f"B: 5-NAE-SAT n={B['settings']['n']}, alpha={B['settings']['alpha']}")
+        keys = sorted(B["by_alpha"], key=float)
+        alphas = np.array([float(k) for k in keys])
+        th = B["settings"]["thresholds"]
+        styles = {"SL/learned-gaussian": ("C2", "o-"), "AR/learned-erasure": ("C3", "s-"), "SL/BP": ("0.3", "o--"),
+                  "AR/BP": ("0.6", "s--")}
+        for label, (color, fmt) in styles.items():
+            rows = [B["by_alpha"][k]["violations"].get(label) for k in keys]
+            if any(r is None for r in rows):
+                continue
+            m = np.array([r["violations"]["mean"] for r in rows])
+            e = np.array([2 * r["violations"]["stderr"] if np.isfinite(r["violations"]["stderr"]) else 0
+                          for r in rows])
+            fails = [f"{r['failed']}" for r in rows]
+            ax.errorbar(alphas, m, yerr=e, fmt=fmt, color=color, ms=4, capsize=3,
+                        label=f"{label} (failed: {'/'.join(fails)})")
+        for name, ls in (("alpha_autoregressive", ":"), ("alpha_diffusion", "-.")):
+            ax.axvspan(th[name] - th["precision"], th[name] + th["precision"], color="0.92")
+            ax.axvline(th[name], color="k", ls=ls, lw=1, label=f"{name} = {th[name]:.2f}")
+        ax.axvline(th["alpha_d"], color="C4", lw=1, label=f"alpha_d = {th['alpha_d']:.2f}")
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(bottom=-0.2)
+        ax2 = axes[4]
+        for label, (color, fmt) in styles.items():
+            rows = [B["by_alpha"][k]["violations"].get(label) for k in keys]
+            if any(r is None for r in rows):
+                continue
+            shift = {"SL/learned-gaussian": -0.06, "SL/BP": -0.02, "AR/learned-erasure": 0.02, "AR/BP": 0.06}[label]
+            ax2.plot(alphas + shift, [1 - r["solved_fraction"] for r in rows], fmt, color=color, ms=5, label=label)
+        for name, ls in (("alpha_autoregressive", ":"), ("alpha_diffusion", "-.")):
+            ax2.axvspan(th[name] - th["precision"], th[name] + th["precision"], color="0.92")
+            ax2.axvline(th[name], color="k", ls=ls, lw=1)
+        ax2.axvline(th["alpha_d"], color="C4", lw=1)
+        ax2.set_xlim(min(alphas.min(), th["alpha_autoregressive"]) - 0.5, max(alphas.max(), th["alpha_d"]) + 0.3)
+        ax2.set_ylim(-0.05, 1.05)
+        ax2.set(xlabel="clause density alpha", ylabel="fraction of samples not solutions (failed or violating)",
+                title="B: failures (AR: contradiction after restarts)")
+        ax2.legend(fontsize=6)
+        ax.set_xlim(min(alphas.min(), th["alpha_autoregressive"]) - 0.5, max(alphas.max(), th["alpha_d"]) + 0.3)
+        ax.set(xlabel="clause density alpha", ylabel="violated clauses per sample (± 2 s.e.)",
+               title=f"B: 5-NAE-SAT n={B['settings']['n']}, {B['settings']['instances']} inst./alpha")
+        ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -321,10 +456,20 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, short runs (smoke run, < 3 min)")
     ap.add_argument("--out", default="docs/figures")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--only", choices=("A", "B"), default=None, help="run one part only")
+    ap.add_argument("--only", choices=("A", "B"), default=None, help="run one part only (the other part of an "
+                    "existing <out>/learned_comparisons.json is kept)")
+    ap.add_argument("--alphas", type=float, nargs="+", default=None,
+                    help="part B test clause densities (default 6 8 9.2; each in (0, 10.29), below alpha_c)")
     ap.add_argument("--from-json", default=None, help="recompute the derived summaries, the figure and the tables "
                     "from an existing learned_comparisons.json (nothing is trained or sampled)")
     args = ap.parse_args(argv)
+    cfg_b = dict(QUICK_B if args.quick else FULL_B)
+    if args.alphas is not None:
+        bad = [a for a in args.alphas if not (math.isfinite(a) and 0 < a < ALPHA_C)]
+        if bad:
+            raise ValueError(f"--alphas must lie in (0, {ALPHA_C}) (below the condensation density, where planted and "
+                             f"uniform solutions agree), got {bad}")
+        cfg_b["alphas"] = tuple(args.alphas)
     torch.set_num_threads(max(1, args.threads))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -334,26 +479,50 @@ def main(argv=None) -> int:
         report = json.loads(Path(args.from_json).read_text())
         if "A" in report:
             report["A"]["gap_to_converged_amp"] = gap_summary(report["A"])
+        if "B" in report:
+            migrate_b(report["B"])
         return finish(report, out)
+    previous = out / "learned_comparisons.json"
+    if args.only is not None and previous.exists():
+        kept = json.loads(previous.read_text())
+        other = "A" if args.only == "B" else "B"
+        if other in kept:
+            report[other] = kept[other]
+            report["meta"] = kept.get("meta", {})
+    command = ("python benchmarks/learned_comparisons.py" + (" --quick" if args.quick else "")
+               + (f" --only {args.only}" if args.only else "")
+               + (" --alphas " + " ".join(f"{a:g}" for a in args.alphas) if args.alphas else ""))
+
+    def run_meta() -> dict:
+        return {"script": "benchmarks/learned_comparisons.py", "quick": args.quick, "seed": SEED, "command": command,
+                "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "numpy": np.__version__,
+                "python": platform.python_version(), "cpu_count": os.cpu_count(),
+                "load_average_at_end": list(os.getloadavg()), "wall_seconds": time.perf_counter() - t0,
+                "cpu_seconds": time.process_time() - c0, "device": "cpu"}
+
     if args.only in (None, "A"):
         report["A"] = part_a(QUICK_A if args.quick else FULL_A)
         report["A"]["gap_to_converged_amp"] = gap_summary(report["A"])
     if args.only in (None, "B"):
-        report["B"] = part_b(QUICK_B if args.quick else FULL_B)
-    report["meta"] = {"script": "benchmarks/learned_comparisons.py", "quick": args.quick, "seed": SEED,
-                      "command": "python benchmarks/learned_comparisons.py" + (" --quick" if args.quick else "")
-                      + (f" --only {args.only}" if args.only else ""),
-                      "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "numpy": np.__version__,
-                      "python": platform.python_version(), "cpu_count": os.cpu_count(),
-                      "load_average_at_end": list(os.getloadavg()), "wall_seconds": time.perf_counter() - t0,
-                      "cpu_seconds": time.process_time() - c0, "device": "cpu"}
+        def checkpoint(B: dict) -> None:
+            B["meta"] = run_meta()
+            write_json({**report, "B": B}, out / "learned_comparisons.json")
+
+        report["B"] = part_b(cfg_b, checkpoint=checkpoint)
+        report["B"]["meta"] = run_meta()
+    if args.only is None or "meta" not in report:
+        report["meta"] = run_meta()
     return finish(report, out)
+
+
+def write_json(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 def finish(report: dict, out: Path) -> int:
     """Write the JSON and the figure, print the tables."""
     path = out / "learned_comparisons.json"
-    path.write_text(json.dumps(report, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    write_json(report, path)
     figure(report, out / "learned_comparisons.png")
     if "A" in report:
         A = report["A"]
@@ -406,18 +575,50 @@ def finish(report: dict, out: Path) -> int:
                   f"{'yes' if r['within_tol'] else 'no'} |")
     if "B" in report:
         B = report["B"]
+        th = B["settings"]["thresholds"]
         print(f"\n## B. Continuous vs masked diffusion, planted 5-NAE-SAT n = {B['settings']['n']}, "
-              f"alpha = {B['settings']['alpha']}\n")
-        print("| sampler | violations (mean ± s.e.) | failed | paired diff to BP-driven | seconds |")
-        print("|---|---|---|---|---|")
-        for label, s in B["violations"].items():
-            v = s["violations"]
-            diff = next((d for k, d in s.items() if k.startswith("minus_")), None)
-            dtxt = f"{diff['mean']:+.2f} ± {diff['stderr']:.2f}" if diff else ""
-            print(f"| {label} | {v['mean']:.2f} ± {v['stderr']:.2f} | {s['failed']} | {dtxt} | {s['seconds']:.0f} |")
-        for c, mrow in B["marginals"].items():
-            print(f"\n{c}-trained marginals vs BP: mad {mrow['mad']:.4f} ± {mrow['mad_stderr']:.4f}; CE network "
-                  f"{mrow['ce_network']:.4f}, BP {mrow['ce_bp']:.4f}")
+              f"{B['settings']['instances']} instances per density; lens: alpha_autoregressive = "
+              f"{th['alpha_autoregressive']:.2f}, alpha_diffusion = {th['alpha_diffusion']:.2f} (± {th['precision']}), "
+              f"alpha_d = {th['alpha_d']:.2f}\n")
+        print("| alpha | sampler | violations (mean ± s.e.) | solved | failed | restarts | paired diff to BP-driven "
+              "| gap E/N | observed | lens | agrees | seconds |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for key, row in sorted(B["by_alpha"].items(), key=lambda kv: float(kv[0])):
+            for label, s in row["violations"].items():
+                v, vd = s["violations"], row["verdicts"][label]
+                diff = next((d for k, d in s.items() if k.startswith("minus_")), None)
+                dtxt = f"{diff['mean']:+.2f} ± {diff['stderr']:.2f}" if diff else ""
+                done = row.get("instances_done", B["settings"]["instances"])
+                akey_txt = key if done >= B["settings"]["instances"] else f"{key} ({done} instances so far)"
+                print(f"| {akey_txt} | {label} | {v['mean']:.2f} ± {v['stderr']:.2f} | {s['solved_fraction']:.2f} | "
+                      f"{s['failed']}/{s['samples']} | {s['restarts']} | {dtxt} | "
+                      f"{vd['energy_gap_per_variable']:.4f} | "
+                      f"{vd['observed']} | {vd['lens']} | {vd['agrees']} | {s['seconds']:.0f} |")
+        print("\n| alpha | learned sampler | samples not solutions (failed or violating), learned - BP, paired | "
+              "not worse (2 s.e.) |")
+        print("|---|---|---|---|")
+        for key, row in sorted(B["by_alpha"].items(), key=lambda kv: float(kv[0])):
+            for label in REFERENCES:
+                db = row["verdicts"].get(label, {}).get("bad_minus_bp")
+                if db:
+                    print(f"| {key} | {label} | {db['mean']:+.3f} ± {db['stderr']:.3f} ({db['count']} instances) | "
+                          f"{db['not_worse_2se']} |")
+        print("\n| alpha | network (channel) | marginals mad vs BP | within 0.02 | CE network | CE BP |")
+        print("|---|---|---|---|---|---|")
+        for key, row in sorted(B["by_alpha"].items(), key=lambda kv: float(kv[0])):
+            for c, m in row["marginals"].items():
+                print(f"| {key} | {c} | {m['mad']:.4f} ± {m['mad_stderr']:.4f} | {m['mad'] <= 0.02} | "
+                      f"{m['ce_network']:.4f} | {m['ce_bp']:.4f} |")
+        cost = B.get("cost")
+        if cost:
+            print(f"\npart B cost: training {cost['training']['wall_seconds']:.0f} s wall / "
+                  f"{cost['training']['cpu_seconds']:.0f} s CPU; per density "
+                  + ", ".join(f"{k}: {r['cost']['wall_seconds']:.0f} s wall / {r['cost']['cpu_seconds']:.0f} s CPU"
+                              for k, r in B["by_alpha"].items() if "cost" in r))
+    if "B" in report and "meta" in report["B"]:
+        mb = report["B"]["meta"]
+        print(f"\npart B run: {mb['command']} ({mb['wall_seconds']:.0f} s wall, {mb['cpu_seconds']:.0f} s CPU, load "
+              f"average at the end {mb['load_average_at_end'][0]:.1f} on {mb['cpu_count']} cores)")
     print(f"\nWrote {path} and {out / 'learned_comparisons.png'} "
           f"({report['meta']['wall_seconds']:.0f} s wall, {report['meta']['cpu_seconds']:.0f} s CPU)")
     return 0

@@ -91,6 +91,18 @@ def rows_comparisons(d: dict) -> list[dict]:
         out.append(_row("learned_comparisons", "samples at NFE 10/20/50 within 3/sqrt(N) + 0.02 of m*",
                         f"{len(A['samples_summary']) - len(bad)} of {len(A['samples_summary'])}", "all",
                         not bad))
+    B = d.get("B") or {}
+    for alpha, block in sorted((B.get("by_alpha") or {}).items(), key=lambda kv: float(kv[0])):
+        for sampler, v in block["verdicts"].items():
+            out.append(_row("learned_comparisons", f"5-NAE-SAT alpha = {alpha}, {sampler}: observed against the lens",
+                            f"{v['observed']} / lens {v['lens']}", "agrees", v["agrees"]))
+            if v.get("bad_minus_bp"):  # failed or violating samples, learned minus BP-driven, paired by instance
+                out.append(_row("learned_comparisons", f"5-NAE-SAT alpha = {alpha}, {sampler}: samples that are not "
+                                "solutions, minus BP's (paired)", v["bad_minus_bp"]["mean"],
+                                "not worse than BP by 2 SE", v["bad_minus_bp"]["not_worse_2se"]))
+        for channel, ok in block["marginals_within_0.02"].items():
+            out.append(_row("learned_comparisons", f"5-NAE-SAT alpha = {alpha}: {channel}-trained marginals within "
+                            "0.02 of BP's", None, "<= 0.02", ok))
     return out
 
 

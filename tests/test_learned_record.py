@@ -146,3 +146,29 @@ def test_readme_quotes_the_van_pspin_records():
     assert ar == [0.49, 0.25, 0.12, 0.06] and ar == sorted(ar, reverse=True)
     text = " ".join((ROOT / "README.md").read_text().split())
     assert "energy gaps 0.49, 0.25, 0.12 and 0.06" in text and "KL(q || p) estimates 1.3-8.1 nats" in text
+
+
+def test_readme_quotes_the_learned_comparisons_record():
+    d = json.loads((ROOT / "docs" / "figures" / "learned_comparisons.json").read_text())
+    over = d["A"]["over_seeds"]
+    cv = over["loss_cv_last_half"]
+    assert (round(cv["flow"]["mean"], 3), round(cv["flow"]["stderr"], 3)) == (0.174, 0.010)
+    assert (round(cv["diffusion"]["mean"], 3), round(cv["diffusion"]["stderr"], 3)) == (0.235, 0.008)
+    g = over["grad_norm_cv_last_half"]["flow_minus_diffusion"]
+    assert abs(g["mean"]) < 2 * g["stderr"]  # "its gradient norm not significantly"
+    gap = d["A"]["gap_to_converged_amp"]
+    assert round(gap["final_gap"]["flow"]["mean"], 3) == 0.005
+    assert round(gap["final_gap"]["diffusion"]["mean"], 3) == 0.016
+    for level in ("0.1", "0.02", "0.05", "0.5"):  # "not faster": flow never ahead of diffusion by 2 SE
+        c = gap[level]["flow_minus_diffusion_cpu"]
+        assert not c["mean"] + 2 * c["stderr"] < 0, level
+    b8, b92 = d["B"]["by_alpha"]["8"], d["B"]["by_alpha"]["9.2"]
+    frac8 = {k: v["solved_fraction"] for k, v in b8["violations"].items()}
+    assert frac8 == {"SL/learned-gaussian": 0.875, "AR/learned-erasure": 0.0, "SL/BP": 1.0, "AR/BP": 0.375}
+    assert b8["verdicts"]["SL/learned-gaussian"]["bad_minus_bp"]["not_worse_2se"]
+    assert b8["marginals"]["gaussian"]["mad"] <= 0.005 and b8["marginals"]["erasure"]["mad"] > 0.02
+    assert all(v["solved_fraction"] == 0.0 for v in b92["violations"].values())
+    assert all(v["observed"] == "fails" == v["lens"] for v in b92["verdicts"].values())
+    text = " ".join((ROOT / "README.md").read_text().split())
+    assert "(coefficient of variation 0.174 ± 0.010 against 0.235 ± 0.008)" in text
+    assert "leaves 1 of 8 samples short of a solution (diffusion over BP: 0 of 8;" in text

@@ -24,6 +24,15 @@ planted sparse models of this package (colouring / NAE-SAT, ``spinglass.sparse``
 :func:`sample_violations` draws the samples; :func:`summarise_violations` gives means, standard errors over
 instances and the paired differences to the BP-driven samplers.  A sample that still contradicts after
 ``max_restarts`` restarts of ``Autoregressive`` counts as failed (no violation count) and is reported.
+
+:func:`lens_verdicts` sets the observations of one test density against the lens: at beta = inf the planted x* and
+every posterior sample are solutions, E = 0, so the energy-form Nishimori gap is E(x)/M - E(x*)/M = E(x)/M (M = alpha n
+clauses), and a sampler *fails* at a density when its samples are not solutions beyond noise
+(:func:`observed_failure`: half the samples or more are not solutions, or the mean number of violated clauses
+exceeds 2 standard errors); the lens expects failure of a generative sampler driven by BP (or by a denoiser that
+learned BP) above its algorithmic threshold, alpha > alpha_alg + precision, and success below alpha_alg - precision
+(:func:`lens_expectation`; alpha_alg = alpha_diffusion for ``StochasticLocalization``, alpha_autoregressive for
+``Autoregressive``).
 """
 
 from __future__ import annotations
@@ -43,7 +52,8 @@ from .message_passing_training import planted_cross_entropy
 from .planted_sparse_data import PlantedSparsePairs
 from .training import check_positive_int, pick_device
 
-__all__ = ["CHANNEL_RUNS", "ChannelTraining", "train_channels", "sample_violations", "summarise_violations"]
+__all__ = ["CHANNEL_RUNS", "ChannelTraining", "train_channels", "sample_violations", "summarise_violations",
+           "lens_expectation", "observed_failure", "lens_verdicts"]
 
 #: The two training paths: "gaussian" (continuous diffusion) and "erasure" (masked / autoregressive).
 CHANNEL_RUNS = ("gaussian", "erasure")
@@ -168,10 +178,20 @@ def _stats(a) -> dict:
 def summarise_violations(raw: dict[str, dict], references: dict[str, str] | None = None) -> dict[str, dict]:
     """Mean and standard error over instances of the violations per sampler, the failed count, and for each label
     in ``references`` ({label: reference label}) the paired difference label - reference over the instances where
-    both produced a sample, with ``within_2se``: |mean difference| <= 2 standard errors, or both exactly equal."""
+    both produced a sample, with ``within_2se``: |mean difference| <= 2 standard errors, or both exactly equal.
+    Also per label: ``solved_fraction`` (samples with zero violations over all samples, failed ones counted as not
+    solved), ``bad`` (samples that are failed or violate a clause) and ``samples``, and ``restarts`` (total over the
+    samples that were produced; absent from the raw record: 0).
+    """
     out = {}
     for label, rec in raw.items():
-        out[label] = {"violations": _stats(rec["violations"]), "failed": int(np.sum(rec["failed"])),
+        v = np.asarray(rec["violations"], dtype=float)
+        failed = np.asarray(rec["failed"], dtype=bool)
+        restarts = np.asarray(rec.get("restarts", [0] * v.size), dtype=float)
+        out[label] = {"violations": _stats(v), "failed": int(failed.sum()), "samples": int(v.size),
+                      "solved_fraction": float(np.mean(np.isfinite(v) & (v == 0))) if v.size else math.nan,
+                      "bad": int(np.sum(failed | (np.isfinite(v) & (v > 0)))),
+                      "restarts": int(restarts[restarts >= 0].sum()),
                       "seconds": float(np.sum(rec["seconds"])), "values": list(map(float, rec["violations"]))}
     for label, ref in (references or {}).items():
         a, b = np.asarray(raw[label]["violations"], float), np.asarray(raw[ref]["violations"], float)
@@ -182,4 +202,63 @@ def summarise_violations(raw: dict[str, dict], references: dict[str, str] | None
         d["within_2se"] = bool(exact or (d["count"] > 1 and math.isfinite(se) and abs(d["mean"]) <= 2 * se))
         d["not_worse_2se"] = bool(exact or (d["count"] > 1 and math.isfinite(se) and d["mean"] <= 2 * se))
         out[label][f"minus_{ref}"] = d
+    return out
+
+
+def lens_expectation(alpha: float, threshold: float, precision: float) -> str:
+    """What the lens says of a BP-type generative sampler at clause density ``alpha`` given its algorithmic threshold
+    ``threshold`` ± ``precision``: "works" below threshold - precision, "fails" above threshold + precision,
+    "undecided" inside the band."""
+    if not (math.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
+    if not (math.isfinite(precision) and precision >= 0):
+        raise ValueError(f"precision must be finite and >= 0, got {precision!r}")
+    if alpha < threshold - precision:
+        return "works"
+    if alpha > threshold + precision:
+        return "fails"
+    return "undecided"
+
+
+def observed_failure(row: dict) -> bool:
+    """A sampler fails at a density (one row of :func:`summarise_violations`) when at least half of its samples are
+    not solutions (``bad``: failed, i.e. a contradiction after the allowed restarts, or violating a clause), or when
+    its mean number of violated clauses exceeds twice its standard error over the instances (a standard error of 0
+    with a positive mean: every instance violated the same positive number)."""
+    v = row["violations"]
+    mean, se = v["mean"], v["stderr"]
+    if row["samples"] and 2 * row["bad"] >= row["samples"]:
+        return True
+    if not math.isfinite(mean) or mean <= 0:
+        return False
+    return bool(math.isfinite(se) and mean > 2 * se)
+
+
+def lens_verdicts(summary: dict[str, dict], alpha: float, n_clauses: int, thresholds: dict,
+                  drivers: dict[str, str], n_variables: int | None = None) -> dict[str, dict]:
+    """Per sampler label: the energy-form gap (mean violations / M), the observed failure, the lens' expectation and
+    whether they agree ("agrees": None where the lens is undecided).
+
+    summary : :func:`summarise_violations` output of one density.  n_clauses : M.  thresholds : {"alpha_diffusion",
+    "alpha_autoregressive", "precision"}.  drivers : {label: "SL" | "AR"} (which threshold applies).
+    n_variables : N; when given, the gap per variable E(x)/N (the form of docs/reproduction.md) is added.
+    """
+    if n_clauses < 1:
+        raise ValueError(f"n_clauses must be >= 1, got {n_clauses!r}")
+    key = {"SL": "alpha_diffusion", "AR": "alpha_autoregressive"}
+    out = {}
+    for label, drv in drivers.items():
+        if drv not in key:
+            raise ValueError(f"drivers values must be 'SL' or 'AR', got {drv!r} for {label!r}")
+        row = summary[label]
+        fails = observed_failure(row)
+        expect = lens_expectation(alpha, thresholds[key[drv]], thresholds["precision"])
+        v = row["violations"]
+        seen = "fails" if fails else "works"
+        out[label] = {"driver": drv, "threshold": thresholds[key[drv]], "energy_gap_per_clause": v["mean"] / n_clauses,
+                      "energy_gap_per_clause_stderr": v["stderr"] / n_clauses, "observed": seen, "lens": expect,
+                      "agrees": None if expect == "undecided" else expect == seen}
+        if n_variables:
+            out[label]["energy_gap_per_variable"] = v["mean"] / n_variables
+            out[label]["energy_gap_per_variable_stderr"] = v["stderr"] / n_variables
     return out
