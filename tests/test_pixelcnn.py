@@ -222,3 +222,12 @@ def test_parameter_count_and_bad_input():
         train_van(PixelCNN(3), EdwardsAnderson((3, 3), "ferro", beta=0.3), n_steps=1, checkpoint_every=0)
     with pytest.raises(ValueError, match="architecture"):
         VariationalAutoregressive(architecture="rnn")
+
+
+def test_made_settings_keep_their_identity():
+    """The architecture keys are recorded only for a PixelCNN, so a MADE run's settings (its task id in a
+    sweep) are those of the runs made before the PixelCNN existed."""
+    made = VariationalAutoregressive([4], n_steps=3, batch_size=16, device="cpu").settings()
+    assert "architecture" not in made and "z2" not in made
+    pix = VariationalAutoregressive([4], n_steps=3, batch_size=16, architecture="pixelcnn", device="cpu").settings()
+    assert pix["architecture"] == "pixelcnn" and pix["z2"] is False

@@ -275,10 +275,12 @@ class VariationalAutoregressive:
         self.z2 = z2
 
     def settings(self) -> dict:
-        return {"name": self.name, "hidden": list(self.hidden), "n_steps": self.n_steps,
-                "batch_size": self.batch_size, "lr": self.lr, "beta0": self.beta0,
-                "anneal_fraction": self.anneal_fraction, "device": self.device, "architecture": self.architecture,
-                "z2": self.z2}
+        s = {"name": self.name, "hidden": list(self.hidden), "n_steps": self.n_steps,
+             "batch_size": self.batch_size, "lr": self.lr, "beta0": self.beta0,
+             "anneal_fraction": self.anneal_fraction, "device": self.device}
+        if self.architecture != "made":  # recorded when used, so that earlier MADE runs keep their identity
+            s.update(architecture=self.architecture, z2=self.z2)
+        return s
 
     def _network(self, model, seed: int):
         if self.architecture == "made":
