@@ -41,6 +41,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from learned_common import group_mean_se, recorded_thresholds  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
@@ -66,13 +67,6 @@ QUICK = {**FULL, "n": 40, "epochs": 1, "steps_per_epoch": 5, "val_instances": 2,
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def thresholds(model: str) -> dict:
-    """The recorded thresholds of ``model`` (docs/reproduction/thresholds.json, from ``spinglass reproduce``)."""
-    path = Path(__file__).resolve().parent.parent / "docs" / "reproduction" / "thresholds.json"
-    rows = json.loads(path.read_text())["rows"]
-    return {r["threshold"]: r["computed"] for r in rows if r["model"] == model and r["units"] == "T"}
 
 
 def amp_mse(model_prior, n: int, T: float, ts, instances: int, seed: int) -> np.ndarray:
@@ -114,17 +108,7 @@ def sample_block(name: str, spec: dict, net, untrained, T: float, cfg: dict) -> 
 
 
 def summarise(rows: list[dict]) -> list[dict]:
-    out = []
-    keys = sorted({(r["model"], r["T"], r["denoiser"]) for r in rows})
-    for model, T, den in keys:
-        sel = [r for r in rows if (r["model"], r["T"], r["denoiser"]) == (model, T, den)]
-        entry = {"model": model, "T": T, "denoiser": den, "instances": len(sel)}
-        for q in ("overlap_planted", "two_sample_overlap", "energy_gap"):
-            a = np.array([r[q] for r in sel], dtype=float)
-            entry[q] = float(a.mean())
-            entry[q + "_err"] = float(a.std(ddof=1) / math.sqrt(a.size)) if a.size > 1 else math.nan
-        out.append(entry)
-    return out
+    return group_mean_se(rows, ("model", "T", "denoiser"), ("overlap_planted", "two_sample_overlap", "energy_gap"))
 
 
 def verdicts(summary: list[dict], n: int) -> list[dict]:
@@ -230,7 +214,7 @@ def main(argv=None) -> int:
                  "n_parameters": net.n_parameters}
         log(f"[{name}] trained {hist.epochs_run} epochs in {train['wall_seconds']:.0f} s, val loss "
             f"{hist.val_loss[-1] if hist.val_loss else float('nan'):.4f}")
-        block = {"thresholds": thresholds(name), "hard": spec["hard"], "easy": spec["easy"], "train": train,
+        block = {"thresholds": recorded_thresholds(name), "hard": spec["hard"], "easy": spec["easy"], "train": train,
                  "mse": {}}
         for T in (spec["hard"], spec["easy"]):
             evals = PlantedSpikedTensor(cfg["n"], 3, T, spec["prior"], rows_per_instance=4)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -40,6 +39,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from learned_common import group_mean_se, recorded_thresholds  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.metrics import energy_nishimori_gap, overlap_with_planted, replica_overlaps  # noqa: E402
@@ -57,12 +57,6 @@ QUICK = {**FULL, "n": 16, "temperatures": (0.6, 1.0), "instances": 1, "van_steps
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def thresholds() -> dict:
-    path = Path(__file__).resolve().parent.parent / "docs" / "reproduction" / "thresholds.json"
-    rows = json.loads(path.read_text())["rows"]
-    return {r["threshold"]: r["computed"] for r in rows if r["model"] == "ising_3spin" and r["units"] == "T"}
 
 
 def measures(model, x: np.ndarray) -> dict:
@@ -111,18 +105,8 @@ def run_point(T: float, instance: int, cfg: dict) -> list[dict]:
 
 
 def summarise(rows: list[dict]) -> list[dict]:
-    out = []
-    for T, s in sorted({(r["T"], r["sampler"]) for r in rows}):
-        sel = [r for r in rows if (r["T"], r["sampler"]) == (T, s)]
-        entry = {"T": T, "sampler": s, "instances": len(sel)}
-        for q in ("overlap_planted", "energy_gap", "two_sample_overlap", "collapsed_pairs", "kl_estimate",
-                  "is_ess_fraction"):
-            if q in sel[0]:
-                a = np.array([r[q] for r in sel], dtype=float)
-                entry[q] = float(a.mean())
-                entry[q + "_err"] = float(a.std(ddof=1) / math.sqrt(a.size)) if a.size > 1 else math.nan
-        out.append(entry)
-    return out
+    return group_mean_se(rows, ("T", "sampler"), ("overlap_planted", "energy_gap", "two_sample_overlap",
+                                                  "collapsed_pairs", "kl_estimate", "is_ess_fraction"))
 
 
 def figure(report: dict, path: Path) -> None:
@@ -183,7 +167,7 @@ def main(argv=None) -> int:
             cfg[key] = tuple(value) if key == "temperatures" else value
     out.mkdir(parents=True, exist_ok=True)
     report = {"settings": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
-              "thresholds": thresholds(), "amp": AMP_TENSOR, "rows": [],
+              "thresholds": recorded_thresholds("ising_3spin"), "amp": AMP_TENSOR, "rows": [],
               "machine": {"python": platform.python_version(), "torch": torch.__version__,
                           "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}}
     for T in cfg["temperatures"]:
