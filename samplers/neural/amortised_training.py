@@ -42,9 +42,8 @@ def _check_pair(network, data) -> None:
         raise TypeError(f"network must be an AmortisedAMP, got {type(network).__name__}")
     if not isinstance(data, PlantedSpikedWigner):
         raise TypeError(f"data must be a PlantedSpikedWigner, got {type(data).__name__}")
-    if getattr(data, "p", 2) != network.p:
-        raise ValueError(f"data has interaction order p = {getattr(data, 'p', 2)} but the network was built for "
-                         f"p = {network.p}")
+    if data.p != network.p:
+        raise ValueError(f"data has interaction order p = {data.p} but the network was built for p = {network.p}")
     if data.prior != network.prior:
         raise ValueError(f"data has prior {data.prior.describe()} but the network was built for "
                          f"{network.prior.describe()}")
