@@ -6,7 +6,9 @@ Usage: ``python benchmarks/learned_sparse.py [--quick] [--out docs/figures] [--d
 What is measured (``samplers.neural``: ``SparseMessagePassing`` trained by ``train_message_passing`` on fresh
 planted pairs from ``PlantedSparsePairs`` on the erasure path; no MCMC anywhere), for planted q = 3 colouring
 (c_KS = c_c = 4) and planted 5-NAE-SAT (autoregressive generative threshold alpha ≈ 8.47, docs/reproduction.md),
-both at beta = inf (``SETTINGS``):
+both at beta = inf (``SETTINGS``; the colouring network damped (0.3) with its 10 layers applied 3 times per forward
+pass, in training and in use: undamped flooding BP does not settle at small revealed fractions near c_KS, and one
+pass of 10 layers leaves damped BP unconverged there; item 4 measures both):
 
 1. Training: wall time and held-out loss per epoch, on instances with n and the density drawn per instance from
    ranges around the test values (the network is amortised over n and density; one size would teach it that
@@ -23,6 +25,10 @@ both at beta = inf (``SETTINGS``):
    after 5 restarts ("failed"), wall time.  r > 1 (5 for colouring, 10 for NAE-SAT) reveals r variables per
    query from their current marginals (an O(r/n) block error), the same r for every denoiser, to keep the run
    within ~10 minutes on 2 shared CPU cores.
+
+4. Passes (networks with ``passes`` > 1): at theta = 0.05 and each test density, the mean |b - b_BP| of the
+   untrained network undamped (flooding BP) and damped, and of the trained network, after P = 1, 2, 3, 5, 10, 30
+   passes of the layers (``passes_to_bp``).
 
 Output: ``<out>/learned_sparse.json`` (every number, settings, versions, machine load); a summary on stdout.
 ``--quick``: n = 300, shorter training, fewer instances (a smoke run).  Everything is seeded.
@@ -61,7 +67,8 @@ SEED = 0
 MAX_RESTARTS = 5
 SETTINGS = {
     "coloring_q3": dict(family="potts", fixed=dict(q=3), density="c", train_density=(2.0, 3.8), test=(3.0, 3.7),
-                        ar_density=3.7, n_train=(200, 1000), epochs=20, n_layers=10, hidden=16, reveal_per_step=5),
+                        ar_density=3.7, n_train=(200, 1000), epochs=20, n_layers=10, hidden=16, reveal_per_step=5,
+                        damping=0.3, passes=3, lr=1e-3, val_instances=8),
     "naesat_k5": dict(family="naesat", fixed=dict(k=5), density="alpha", train_density=(3.0, 7.0), test=(4.0, 6.0),
                       ar_density=4.0, n_train=(200, 600), epochs=10, n_layers=12, hidden=8, reveal_per_step=10),
 }
@@ -116,18 +123,49 @@ def autoregressive(setting: dict, specs: dict, n: int, n_instances: int) -> dict
     return res
 
 
+PASSES = (1, 2, 3, 5, 10, 30)
+
+
+def passes_to_bp(setting: dict, net, untrained, args) -> dict:
+    """Distance to converged BP against the number of passes of the layers, at theta = 0.05 (the slowest queries):
+    the untrained network undamped (flooding BP) and damped as configured (damped BP), and the trained network;
+    mean |b - b_BP| with its standard error over the test instances."""
+    family = setting["family"]
+    K = setting["fixed"].get("q", 2)
+    flooding = SparseMessagePassing(family, K, math.inf, n_layers=setting["n_layers"], hidden=setting["hidden"],
+                                    seed=SEED)
+    nets = {"untrained, undamped": flooding, f"untrained, damping {untrained.damping:g}": untrained,
+            "trained": net}
+    out = {}
+    for density in setting["test"]:
+        test = PlantedSparsePairs(family, args.n, rows_per_instance=2, **setting["fixed"],
+                                  **{setting["density"]: density})
+        key = f"{setting['density']}={density},theta=0.05"
+        out[key] = {label: {str(P): {k: v for k, v in compare_with_bp(
+            network, test, n_instances=args.instances, seed=SEED + 7, theta=0.05, passes=P,
+            device="cpu").summary().items() if k in ("mad", "mad_stderr", "ce_difference", "ce_difference_stderr")}
+            for P in PASSES} for label, network in nets.items()}
+        log(f"passes to BP {key}: " + "; ".join(
+            f"{label}: " + " ".join(f"{P}:{r['mad']:.4f}" for P, r in rows.items())
+            for label, rows in out[key].items()))
+    return out
+
+
 def run_setting(name: str, setting: dict, args) -> dict:
     family = setting["family"]
     K = setting["fixed"].get("q", 2)
-    net = SparseMessagePassing(family, K, math.inf, n_layers=setting["n_layers"], hidden=setting["hidden"], seed=SEED)
+    net = SparseMessagePassing(family, K, math.inf, n_layers=setting["n_layers"], hidden=setting["hidden"], seed=SEED,
+                               damping=setting.get("damping", 0.0), passes=setting.get("passes", 1))
     untrained = copy.deepcopy(net)
     n_train = (100, args.n) if args.quick else setting["n_train"]
     data = PlantedSparsePairs(family, n_train, rows_per_instance=4, **setting["fixed"],
                               **{setting["density"]: setting["train_density"]})
     epochs = 2 if args.quick else setting["epochs"]
-    cfg = TrainConfig(batch_size=2, epochs=epochs, lr=3e-3, patience=5, seed=SEED, device=args.device)
+    cfg = TrainConfig(batch_size=2, epochs=epochs, lr=setting.get("lr", 3e-3),
+                      weight_decay=setting.get("weight_decay", 0.0), patience=5, seed=SEED, device=args.device)
     log(f"{name}: training {net.n_parameters} parameters on n in {n_train}")
-    hist = train_message_passing(net, data, cfg, steps_per_epoch=args.steps, val_instances=4)
+    hist = train_message_passing(net, data, cfg, steps_per_epoch=args.steps,
+                                 val_instances=setting.get("val_instances", 4))
     log(f"{name}: trained in {hist.seconds:.0f} s ({hist.epochs_run} epochs), held-out loss per epoch "
         + " ".join(f"{v:.4f}" for v in hist.val_loss))
     net.to("cpu")
@@ -144,6 +182,7 @@ def run_setting(name: str, setting: dict, args) -> dict:
             log(f"{name}: {key}: mad {row['learned']['mad']:.4f} (untrained {row['untrained']['mad']:.4f}), CE learned "
                 f"{row['learned']['ce_network']:.4f} untrained {row['untrained']['ce_network']:.4f} "
                 f"BP {row['learned']['ce_bp']:.4f}")
+    passes = passes_to_bp(setting, net, untrained, args) if setting.get("passes", 1) > 1 else None
     specs = {"learned": net.factory(device="cpu"), "bp": BPDenoiser}
     if args.ar_untrained:
         specs["untrained"] = untrained.factory(device="cpu")
@@ -153,7 +192,7 @@ def run_setting(name: str, setting: dict, args) -> dict:
             "train_config": cfg.to_dict(), "steps_per_epoch": args.steps,
             "training": {"seconds": hist.seconds, "epochs_run": hist.epochs_run, "best_epoch": hist.best_epoch,
                          "train_loss": hist.train_loss, "val_loss": hist.val_loss},
-            "marginals": marg, "autoregressive": ar}
+            "marginals": marg, "passes_to_bp": passes, "autoregressive": ar}
 
 
 def main(argv=None) -> int:

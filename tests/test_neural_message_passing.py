@@ -132,6 +132,16 @@ def test_on_a_tree_L_layers_are_L_parallel_bp_iterations():
     # two passes of diameter // 2 + 1 layers continue the messages: as good as one pass of >= diameter layers
     half = SparseMessagePassing.for_model(model, n_layers=diameter // 2 + 1, hidden=4, dtype=F64)
     assert np.max(np.abs(marginals(half, model, None, y, passes=2) - ref)) < 1e-12
+    # the same two passes set on the network: its forward (what training reads) and its denoiser unroll them
+    # by default, and record them; mutant: the same network with one pass is not exact
+    net2 = SparseMessagePassing.for_model(model, n_layers=diameter // 2 + 1, hidden=4, dtype=F64, passes=2)
+    assert np.max(np.abs(marginals(net2, model, None, y) - ref)) < 1e-12
+    graph = SparseGraph.from_model(model)
+    field = torch.as_tensor(y, dtype=F64)
+    assert torch.equal(net2(graph, field), half.run(graph, field, passes=2).log_marginals)
+    assert not torch.allclose(half(graph, field), net2(graph, field), atol=1e-6)
+    assert MessagePassingDenoiser(net2, model).passes == 2 and net2.describe()["passes"] == 2
+    assert "passes" not in half.describe()  # earlier networks keep their description
 
 
 # -- planted pairs ------------------------------------------------------------------------------------------------
@@ -368,6 +378,7 @@ def test_bad_input_raises_value_error_naming_the_parameter():
         (lambda: SparseMessagePassing("ising", 2, 1.0), "family"),
         (lambda: SparseMessagePassing("potts", 3, 1.0, n_layers=0), "n_layers"),
         (lambda: SparseMessagePassing("potts", 3, 1.0, damping=1.0), "damping"),
+        (lambda: SparseMessagePassing("potts", 3, 1.0, passes=0), "passes"),
         (lambda: SparseMessagePassing("potts", 3, -1.0), "beta"),
         (lambda: SparseMessagePassing("naesat", 3, 1.0), "n_values"),
         (lambda: PlantedSparsePairs("potts", 20, q=3), "c"),

@@ -65,6 +65,16 @@ runs the L layers P times, continuing the messages (P L BP iterations when untra
 can oscillate with period 2 where Gauss-Seidel BP converges (e.g. hypergraph bicolouring with hard constraints
 and revealed variables); damping d > 0 (same fixed points) cures it, as for ``BPDenoiser``.
 
+Passes. BP needs many iterations where it converges slowly: on planted 3-colouring near c_KS = 4 with few revealed
+variables (theta ~ 0.05) undamped flooding BP need not settle at all, and damped BP (d = 0.3) needs several times
+more iterations than a network of typical depth has (``benchmarks/learned_sparse.py`` measures the untrained
+network's distance to converged BP against the number of passes). A network of L layers applied once then answers
+with unconverged messages, and its learned corrections, trained on that one unrolling, need not be stable when the
+layers are applied again. The constructor's ``passes`` = P makes the unrolling part of the network: every forward
+pass (training included) applies the L layers P times with shared weights, so the network is trained on the
+iteration it runs, and a query may apply more passes to approach the fixed point (``benchmarks/learned_sparse.py``
+measures both).
+
 Corrections and symmetry.  The model is invariant under permutations of the K values (colour permutations;
 for NAE-SAT the global flip x -> -x, which flips every literal and keeps "not all equal").  Every learned map is
 *equivariant* under permutations of the value axis (a DeepSets layer over the K values): per value a it reads
@@ -288,6 +298,11 @@ class SparseMessagePassing(NetworkModule):
     beta : inverse temperature of the model family (inf allowed); every graph given must have this beta.
     n_layers : L (>= 1).  hidden : width H of the per-layer maps (>= 1).
     damping : d in [0, 1) (module docstring; as ``BPDenoiser``'s damping).
+    passes : P (>= 1), how many times a forward pass applies the L layers, continuing the messages: training
+        (the loss reads ``forward``) and, by default, ``run`` and ``MessagePassingDenoiser`` unroll P L
+        iterations with the same L learned layers (weights shared across passes).  With damping, P > 1 lets the
+        network follow BP to its fixed point where BP converges slowly (small revealed fractions near c_KS),
+        and training sees the iteration the sampler runs (module docstring, "Passes").
     use_graph : False gives the *ablation* without messages: b_i = softmax(log psi_i + R(features_i)), the
         network sees its own variable only (a mutant for tests and benchmarks).
     time_embedding, n_frequencies, t_scale : the features phi(t) of the Gaussian path time (``TimeFeatures``).
@@ -298,7 +313,8 @@ class SparseMessagePassing(NetworkModule):
     """
 
     def __init__(self, family: str, n_values: int, beta: float, n_layers: int = 10, hidden: int = 16, *,
-                 damping: float = 0.0, use_graph: bool = True, time_embedding: str = "log", n_frequencies: int = 2,
+                 damping: float = 0.0, passes: int = 1, use_graph: bool = True, time_embedding: str = "log",
+                 n_frequencies: int = 2,
                  t_scale: float = 100.0, seed: int = 0, dtype: torch.dtype = torch.float32):
         super().__init__()
         if family not in FAMILIES:
@@ -314,6 +330,7 @@ class SparseMessagePassing(NetworkModule):
         if isinstance(damping, bool) or not isinstance(damping, numbers.Real) or not 0.0 <= float(damping) < 1.0:
             raise ValueError(f"damping must be a real number in [0, 1), got {damping!r}")
         self.damping = float(damping)
+        self.passes = check_positive_int("passes", passes, 1)
         if not isinstance(use_graph, bool):
             raise TypeError(f"use_graph must be a bool, got {type(use_graph).__name__}")
         self.use_graph = use_graph
@@ -332,6 +349,8 @@ class SparseMessagePassing(NetworkModule):
                         "hidden": hidden, "damping": self.damping, "use_graph": use_graph,
                         "time_embedding": time_embedding, "n_frequencies": self.time.n_frequencies,
                         "t_scale": self.time.t_scale, "seed": seed}
+        if self.passes != 1:  # recorded only when set, so that earlier networks keep their description
+            self.hparams["passes"] = self.passes
 
     @classmethod
     def for_model(cls, model, **kwargs) -> SparseMessagePassing:
@@ -429,15 +448,16 @@ class SparseMessagePassing(NetworkModule):
         return torch.where(shown[..., None], delta, lp)
 
     def run(self, graph: SparseGraph, field: torch.Tensor | None = None, revealed: torch.Tensor | None = None,
-            t=None, *, passes: int = 1, messages: torch.Tensor | None = None) -> MPOutput:
+            t=None, *, passes: int | None = None, messages: torch.Tensor | None = None) -> MPOutput:
         """The network on B rows of one (union) graph (module docstring).
 
         field : (B, n, K) log node factors (None: 0).  revealed : (B, n) value indices, -1 = free (None: all free).
         t : Gaussian path time, scalar, (B,) or (B, n) (None: 0).  passes : apply the L layers this many times
-        (>= 1), each pass continuing the messages of the previous one.  messages : (B, E, K) start messages
+        (>= 1; None: the network's ``passes``), each pass continuing the messages of the previous one.
+        messages : (B, E, K) start messages
         (None: uniform, -log K).
         """
-        passes = check_positive_int("passes", passes, 1)
+        passes = self.passes if passes is None else check_positive_int("passes", passes, 1)
         graph, field, revealed, t = self._inputs(graph, field, revealed, t)
         B, n, K = field.shape
         E = graph.n_edges
@@ -542,13 +562,14 @@ class MessagePassingDenoiser(Denoiser):
     Parameters
     ----------
     network : the ``SparseMessagePassing`` (moved to ``device``).  model : a ``PottsModel`` / ``NAESATModel`` of the
-        network's family, K and beta.  passes : applications of the L layers per query (>= 1).
+        network's family, K and beta.  passes : applications of the L layers per query (>= 1; None, the
+        default: the network's own ``passes``, the unrolling it was trained with).
     tol : None, or the residual tolerance (> 0) below which a row counts as converged.
     contradictions : "raise" (default) or "ignore".  device : "auto" (CUDA when present), "cpu", "cuda[:k]".
     batch_size : rows per forward pass (>= 1).
     """
 
-    def __init__(self, network: SparseMessagePassing, model, *, passes: int = 1, tol: float | None = None,
+    def __init__(self, network: SparseMessagePassing, model, *, passes: int | None = None, tol: float | None = None,
                  contradictions: str = "raise", device="auto", batch_size: int = 256):
         if not isinstance(network, SparseMessagePassing):
             raise TypeError(f"network must be a SparseMessagePassing, got {type(network).__name__}")
@@ -560,7 +581,7 @@ class MessagePassingDenoiser(Denoiser):
             raise ValueError(f"model: {exc}") from None
         self.model = model
         self.network = network
-        self.passes = check_positive_int("passes", passes, 1)
+        self.passes = network.passes if passes is None else check_positive_int("passes", passes, 1)
         if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
                                 or not (math.isfinite(tol) and tol > 0)):
             raise ValueError(f"tol must be None or a finite real > 0, got {tol!r}")

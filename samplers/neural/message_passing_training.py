@@ -137,13 +137,14 @@ class BPComparison:
 
 
 def compare_with_bp(network: SparseMessagePassing, data: PlantedSparsePairs, n_instances: int = 8, seed: int = 0, *,
-                    theta: float | None = None, t: float | None = None, passes: int = 1, device="auto",
+                    theta: float | None = None, t: float | None = None, passes: int | None = None, device="auto",
                     bp_damping: float = 0.3, bp_max_iter: int = 1000, bp_tol: float = 1e-8) -> BPComparison:
     """Cross-entropies and marginal differences of ``network`` and ``BPDenoiser`` on ``n_instances`` fresh held-out
     instances of ``data`` (module docstring), one instance at a time.
 
     seed : seed of the CPU generator of the instances and queries.  theta / t : fixed query parameters (None: drawn
-    as in training).  passes : applications of the L layers.  bp_* : the reference BP's settings.
+    as in training).  passes : applications of the L layers (None: the network's own ``passes``).
+    bp_* : the reference BP's settings.
     """
     import time
 
