@@ -17,9 +17,9 @@ both (the "easy" point):
 
 The lens' statement (docs/reproduction.md): both generative samplers work above T_diffusion /
 T_autoregressive and fail below; at the hard point the failure shows as a positive energy gap (both overlaps
-≈ 0 there, so the overlap form of the Nishimori check cannot see it).  The learned network only runs the
-Gaussian path (the amortised AMP answers no revealed variables), so the autoregressive half of the
-statement is not tested here.
+≈ 0 there, so the overlap form of the Nishimori check cannot see it).  The network here runs the Gaussian
+path only; the autoregressive half of the statement (an ``erasure=True`` network over ``Autoregressive``) is
+``benchmarks/learned_autoregressive.py``.
 
 Outputs ``<out>/learned_tensor.json`` and ``<out>/learned_tensor.png``.  Usage:
 ``python benchmarks/learned_tensor.py [--quick] [--out docs/figures]``.  Torch and BLAS run on one thread.
@@ -41,7 +41,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from learned_common import group_mean_se, recorded_thresholds  # noqa: E402
+from learned_common import group_mean_se, print_sample_table, recorded_thresholds  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
@@ -239,14 +239,7 @@ def main(argv=None) -> int:
         report["verdicts"] = verdicts(report["summary"], cfg["n"])
         (out / f"{stem}.json").write_text(json.dumps(report, indent=1))
     figure(report, out / f"{stem}.png")
-    print("| model | T | denoiser | overlap with x* | two-sample overlap | energy gap |")
-    print("|---|---|---|---|---|---|")
-    for s in report["summary"]:
-        print(f"| {s['model']} | {s['T']} | {s['denoiser']} | {s['overlap_planted']:.3f} ± "
-              f"{s['overlap_planted_err']:.3f} | {s['two_sample_overlap']:.3f} | {s['energy_gap']:+.4f} ± "
-              f"{s['energy_gap_err']:.4f} |")
-    for v in report["verdicts"]:
-        print(v)
+    print_sample_table(report["summary"], report["verdicts"], "T")
     return 0
 
 

@@ -193,3 +193,29 @@ def test_readme_quotes_the_learned_sparse_record():
     assert ("its marginals are within 0.019 (colouring, c = 3 and 3.7, revealed fractions down to 0.05) and 0.017 "
             "(5-NAE-SAT) of BP's") in text
     assert "is still 0.24 from BP's marginals after 30 passes, while damped it comes within 0.001 after 10" in text
+
+
+def test_readme_quotes_the_learned_autoregressive_record():
+    d = json.loads((ROOT / "docs" / "figures" / "learned_autoregressive.json").read_text())
+    S = {(r["model"], r.get("T", r.get("lam")), r["denoiser"]): r for r in d["summary"]}
+
+    def pm(key, q, digits):
+        r = S[key]
+        return f"{r[q]:.{digits}f} ± {r[q + '_err']:.{digits}f}"
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    w = ("wigner_lam2", 2.0)
+    assert (f"overlap with x* is {pm(w + ('learned',), 'overlap_planted', 3)} (over AMP "
+            f"{pm(w + ('AMP',), 'overlap_planted', 3)}; state evolution's m* = 0.618)") in text
+    V = {(v["model"], v.get("T", v.get("lam"))): v for v in d["verdicts"]}
+    assert round(V[w]["se_m_star"], 3) == 0.618 and V[w]["learned_overlaps_at_m_star"]
+    t6, t9 = ("ising_3spin", 0.6), ("ising_3spin", 0.9)
+    assert (f"energy gap {pm(t6 + ('learned',), 'energy_gap', 2)} at T = 0.6 (over AMP "
+            f"{pm(t6 + ('AMP',), 'energy_gap', 2)}; both flagged") in text
+    assert V[t6]["lens"] == "fails" and V[t6]["learned_gap_flagged"] and V[t6]["amp_gap_flagged"]
+    assert (f"{pm(t9 + ('learned',), 'energy_gap', 2)} at T = 0.9 (over AMP {pm(t9 + ('AMP',), 'energy_gap', 2)})"
+            in text)
+    assert V[t9]["lens"] == "works" and not V[t9]["learned_gap_flagged"] and not V[t9]["amp_gap_flagged"]
+    assert all(v["learned_as_lens_says"] and v["overlaps_match"] for v in d["verdicts"])
+    th = d["models"]["ising_3spin"]["thresholds"]["T_autoregressive"]
+    assert f"T_autoregressive = {th:.3f}" in text and th == pytest.approx(0.7587, abs=1e-3)

@@ -45,12 +45,28 @@ What is amortised: the L (A_k, C_k) pairs, shared by every instance, n and lam; 
 through J (a batched matrix product per layer) and lam.  Parameter count, with E = dim phi, H = ``hidden``
 and K = |A| (K = 1 for the Gaussian head):
 
-    L · [ (E + 3) H + H + 3 H + 3  +  (E + 3) H + H + H + H K + K ].
+    L · [ (E + 3 + e) H + H + 3 H + 3  +  (E + 3 + e) H + H + H + H K + K ],   e = 1 with ``erasure=True``, else 0.
 
 Shapes: ``posterior(J, y, t, lam)`` takes J (n, n) with y (B, n), or J (I, n, n) with y (I, R, n) (R rows per
 instance); t a scalar or one value per row; lam a scalar or one value per instance.  Cost: L batched
 products (I, R, n) x (I, n, n).  Precision: float32 by default (the product is the whole cost; the
 round-off of J f, ~1e-7 |J f|, is far below the errors of interest); float64 for exact comparisons.
+
+Erasure path (``erasure=True``; the autoregressive queries, revealed spins as input)
+-----------------------------------------------------------------------------------
+A query may carry revealed sites R (value indices, -1 = free, as in the ``Denoiser`` protocol) besides or
+instead of (y, t).  As in ``AMPDenoiser`` (``samplers.denoisers.amp``), revealed sites are clamped at every
+layer and at the start, f_i = x_i and v_i = 0 for i in R, and their output marginal is the delta at x_i; the
+averages <f^2>, <v> run over all n sites, so the reaction term lam <v^k> (1 + a_k) f^{k-1} is lam (1/n)
+sum_{i free} v_i^k (...), the Onsager coefficient of the free sites only, exactly as AMP has it.  The
+erasure network's row features carry one more entry, the revealed fraction theta = |R| / n of the row:
+s_k = (phi(t), <(f^k)^2>, <v^k>, log lam, theta) (t = 0 on the pure erasure path; theta = 0 on the Gaussian
+path, where both channels' queries at their zero point are the same query E[x | J]).  Since A_k and C_k
+start at zero, the untrained erasure network still equals ``AMPDenoiser(init="prior", max_iter=L)`` on any
+query with revealed variables (tested in ``tests/test_amortised_erasure.py``).  The extra input adds L · 2H
+parameters; ``erasure=False`` (default) keeps the Gaussian-only network, its parameters and its seeds
+unchanged, and answers a query with revealed variables by a ValueError.  Revealed variables need a finite
+alphabet (a ``DiscretePrior``).
 
 Behind the ``Denoiser`` protocol: :meth:`AmortisedAMP.bind` gives a ``DenoiserNetwork`` view bound to one
 ``SpikedWigner`` (its J as a non-persistent buffer, the shared weights as a submodule), so
@@ -124,13 +140,22 @@ class AmortisedAMP(NetworkModule):
     n_layers : L (>= 1).  hidden : width H of the per-layer MLPs (>= 1).
     time_embedding, n_frequencies, t_scale : the time features phi(t) (``TimeFeatures``).
     seed : initialisation seed (CPU generator).  dtype : torch.float32 (default) or torch.float64.
+    erasure : also answer the erasure channel (revealed variables; the row features get theta; module
+        docstring).  Needs a ``DiscretePrior``.  Default False: the Gaussian-channel network.
     """
 
     def __init__(self, prior: Prior, n_layers: int = 16, hidden: int = 16, *, time_embedding: str = "fourier",
-                 n_frequencies: int = 3, t_scale: float = 100.0, seed: int = 0, dtype: torch.dtype = torch.float32):
+                 n_frequencies: int = 3, t_scale: float = 100.0, seed: int = 0, dtype: torch.dtype = torch.float32,
+                 erasure: bool = False):
         super().__init__()
         if not isinstance(prior, DiscretePrior | Gaussian):
             raise TypeError(f"prior must be a spinglass DiscretePrior or Gaussian, got {type(prior).__name__}")
+        if not isinstance(erasure, bool):
+            raise TypeError(f"erasure must be a bool, got {type(erasure).__name__}")
+        if erasure and not isinstance(prior, DiscretePrior):
+            raise ValueError(f"erasure=True: revealed variables need a finite alphabet (a DiscretePrior), got "
+                             f"{type(prior).__name__}")
+        self.erasure = erasure
         self.prior = prior
         n_layers = check_positive_int("n_layers", n_layers, 1)
         hidden = check_positive_int("hidden", hidden, 1)
@@ -155,18 +180,21 @@ class AmortisedAMP(NetworkModule):
             n_out = 1
         self.prior_mean, self.prior_var = mean, var
         gen = torch.Generator(device="cpu").manual_seed(seed)
-        n_row = self.time.dim + 3
+        n_row = self.time.dim + 3 + int(erasure)
         self.layers = nn.ModuleList(_Layer(n_row, hidden, n_out, gen, dtype) for _ in range(n_layers))
         self.n_layers = n_layers
         self.hparams = {"prior": prior.describe(), "n_layers": n_layers, "hidden": hidden,
                         "time_embedding": time_embedding, "n_frequencies": self.time.n_frequencies,
                         "t_scale": self.time.t_scale, "seed": seed}
+        if erasure:
+            self.hparams["erasure"] = True
 
     # -- bookkeeping --------------------------------------------------------------------------------------------
     @staticmethod
-    def parameter_count(n_layers: int, hidden: int, n_values: int | None, n_time_features: int) -> int:
+    def parameter_count(n_layers: int, hidden: int, n_values: int | None, n_time_features: int,
+                        erasure: bool = False) -> int:
         """The formula of the module docstring (n_values None for the Gaussian head)."""
-        E, H, K = n_time_features, hidden, (n_values or 1)
+        E, H, K = n_time_features + int(erasure), hidden, (n_values or 1)
         return n_layers * ((E + 3) * H + H + 3 * H + 3 + (E + 3) * H + H + H + H * K + K)
 
 
@@ -210,6 +238,32 @@ class AmortisedAMP(NetworkModule):
             raise ValueError("t must be finite and >= 0")
         return J.to(device=dev, dtype=dt), y.to(device=dev, dtype=dt), t, lam
 
+    def _revealed(self, revealed, shape: torch.Size) -> torch.Tensor | None:
+        """Checked revealed value indices of y's shape (int64 on the device; -1 = free), or None when nothing is
+        revealed.  ValueError when the network cannot answer them (``erasure=False``)."""
+        if revealed is None:
+            return None
+        if isinstance(revealed, np.ndarray):
+            revealed = torch.as_tensor(revealed)
+        if not isinstance(revealed, torch.Tensor):
+            raise TypeError(f"revealed must be a torch.Tensor of value indices, got {type(revealed).__name__}")
+        if revealed.dtype.is_floating_point or revealed.dtype == torch.bool:
+            raise TypeError(f"revealed must hold integer value indices (-1 = free), got {revealed.dtype}")
+        if tuple(revealed.shape) != tuple(shape):
+            raise ValueError(f"revealed must have y's shape {tuple(shape)}, got {tuple(revealed.shape)}")
+        if revealed.numel() == 0 or int(revealed.max()) < 0:
+            if revealed.numel() and int(revealed.min()) < -1:
+                raise ValueError("revealed entries must be -1 (free) or value indices")
+            return None
+        if not self.erasure:
+            raise ValueError("revealed: this AmortisedAMP answers the Gaussian channel only (built with "
+                             "erasure=False); build it with erasure=True (and train it on channel='erasure' planted "
+                             "pairs) for the erasure path")
+        K = len(self.alphabet)
+        if int(revealed.min()) < -1 or int(revealed.max()) >= K:
+            raise ValueError(f"revealed entries must be -1 (free) or value indices in [0, {K - 1}]")
+        return revealed.to(device=self.device, dtype=torch.int64)
+
     # -- the network ------------------------------------------------------------------------------------------
     def _site_correction(self, layer: _Layer, u: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         c = layer.correction(u, s)
@@ -218,20 +272,25 @@ class AmortisedAMP(NetworkModule):
             c = 0.5 * (c + flip.flip(0)) if self.alphabet is not None else 0.5 * (c - flip)
         return c
 
-    def posterior(self, J: torch.Tensor, y: torch.Tensor, t, lam) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(mean, marginals) of the module docstring; mean has y's shape, marginals y.shape + (K,) or None."""
-        mean, probs, _ = self.iterate(J, y, t, lam)
+    def posterior(self, J: torch.Tensor, y: torch.Tensor, t, lam,
+                  revealed: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(mean, marginals) of the module docstring; mean has y's shape, marginals y.shape + (K,) or None.
+        revealed : None or value indices of y's shape (-1 = free; ``erasure=True`` networks only)."""
+        mean, probs, _ = self.iterate(J, y, t, lam, revealed=revealed)
         return mean, probs
 
-    def iterate(self, J: torch.Tensor, y: torch.Tensor, t, lam, state: State | None = None):
+    def iterate(self, J: torch.Tensor, y: torch.Tensor, t, lam, state: State | None = None,
+                revealed: torch.Tensor | None = None):
         """``posterior`` from a given start: (mean, marginals, final state).
 
         state : None (the prior start f^0 = E_p0[x], v^0 = Var_p0[x], f^{-1} = 0) or a tuple (f^0, v^0, f^{-1}) of
         tensors of y's shape (a warm start, e.g. the final state of the previous query along a path).  The
-        returned state is (f^L, v^L, f^{L-1}).
+        returned state is (f^L, v^L, f^{L-1}).  revealed : None or value indices of y's shape, -1 = free (the
+        erasure path: revealed sites clamped, f_i = x_i, v_i = 0, from the start on; module docstring).
         """
         squeeze = J.ndim == self.p
         shape = y.shape
+        rev = self._revealed(revealed, shape)
         J, y, t, lam = self._inputs(J, y, t, lam)
         phi = self.time(t.reshape(-1)).reshape(t.shape + (self.time.dim,))
         log_lam = torch.log(lam)[:, None, None].expand(t.shape + (1,))
@@ -244,11 +303,21 @@ class AmortisedAMP(NetworkModule):
             if len(state) != 3 or any(not isinstance(a, torch.Tensor) or a.shape != shape for a in state):
                 raise ValueError(f"state must be a tuple (f, v, f_prev) of tensors of y's shape {tuple(shape)}")
             f, v, f_prev = (a.to(device=y.device, dtype=y.dtype).reshape(y.shape) for a in state)
+        extra = []
+        if rev is not None:
+            rev = rev.reshape(y.shape)
+            is_rev = rev >= 0
+            rev_vals = self.values[rev.clamp_min(0)]
+            f = torch.where(is_rev, rev_vals, f)
+            v = torch.where(is_rev, torch.zeros_like(v), v)
+        if self.erasure:
+            theta = torch.zeros_like(t) if rev is None else is_rev.to(y.dtype).mean(dim=-1)
+            extra = [theta[..., None]]
         probs = None
         for layer in self.layers:
             q = (f * f).mean(dim=-1)
             vbar = v.mean(dim=-1)
-            s = torch.cat([phi, q[..., None], vbar[..., None], log_lam], dim=-1)
+            s = torch.cat([phi, q[..., None], vbar[..., None], log_lam] + extra, dim=-1)
             a, b, c = layer.coefficients(s).unbind(-1)
             omega, g = self._reaction_and_snr(lam_r, q, vbar, f, f_prev, a, b, t)
             r = y + (1.0 + c)[..., None] * self._linear(J, f) - omega[..., None] * f_prev
@@ -264,16 +333,22 @@ class AmortisedAMP(NetworkModule):
                 probs = torch.softmax(logits, dim=0)  # (K, I, R, n)
                 f_new = (probs * a_vals).sum(dim=0)
                 v_new = torch.clamp((probs * a_vals**2).sum(dim=0) - f_new**2, min=0.0)
+            if rev is not None:
+                f_new = torch.where(is_rev, rev_vals, f_new)
+                v_new = torch.where(is_rev, torch.zeros_like(v_new), v_new)
             f_prev, f, v = f, f_new, v_new
         if probs is not None:
             probs = probs.permute(1, 2, 3, 0)
+            if rev is not None:
+                delta = torch.nn.functional.one_hot(rev.clamp_min(0), probs.shape[-1]).to(probs.dtype)
+                probs = torch.where(is_rev[..., None], delta, probs)
         final = (f.reshape(shape), v.reshape(shape), f_prev.reshape(shape))
         if squeeze:
             return f[0], None if probs is None else probs[0], final
         return f, probs, final
 
-    def forward(self, J, y, t, lam) -> torch.Tensor:
-        return self.posterior(J, y, t, lam)[0]
+    def forward(self, J, y, t, lam, revealed=None) -> torch.Tensor:
+        return self.posterior(J, y, t, lam, revealed)[0]
 
     # -- the instance's operator (order p = 2 here; ``AmortisedTensorAMP`` overrides these two) -------------------
     p = 2
@@ -339,14 +414,16 @@ class BoundAmortisedAMP(DenoiserNetwork):
     def describe(self) -> dict:
         return {"name": type(self.core).__name__, **self.hparams, "n_parameters": self.n_parameters}
 
-    def posterior(self, y: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor | None]:
-        mean, probs, _ = self.iterate(y, t)
+    def posterior(self, y: torch.Tensor, t, revealed: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        mean, probs, _ = self.iterate(y, t, revealed=revealed)
         return mean, probs
 
-    def iterate(self, y: torch.Tensor, t, state: State | None = None):
-        """``AmortisedAMP.iterate`` on this instance: (mean (B, n), marginals or None, final state)."""
+    def iterate(self, y: torch.Tensor, t, state: State | None = None, revealed: torch.Tensor | None = None):
+        """``AmortisedAMP.iterate`` on this instance: (mean (B, n), marginals or None, final state); revealed
+        (B, n) value indices (-1 = free) for an ``erasure=True`` network."""
         y, t = self._prepare(y, t)
-        return self.core.iterate(self.couplings.to(y.dtype), y, t, self.lam, state)
+        return self.core.iterate(self.couplings.to(y.dtype), y, t, self.lam, state, revealed)
 
 
 class AmortisedDenoiser(NeuralDenoiser):
@@ -379,6 +456,12 @@ class AmortisedDenoiser(NeuralDenoiser):
     symmetric point by itself; the small random part lets it pick a lobe (x* or -x*) from J alone at t = 0,
     which is what ``AMPDenoiser`` does along a path.  Untrained, with warm start and the same run generator,
     this denoiser is exactly ``AMPDenoiser(init="random", init_scale=..., warm_start=True, max_iter=L)``.
+
+    Revealed variables (the erasure path, ``Autoregressive``).  With a network built with ``erasure=True`` a query
+    may reveal variables (value indices, -1 = free); they are clamped at every layer (module docstring) and
+    their marginal is the delta at the revealed value.  Untrained, this is ``AMPDenoiser`` on the same query
+    (with the same start, warm start and L iterations per pass).  A network built with ``erasure=False`` (the
+    Gaussian-channel network) answers a query with revealed variables by a ValueError.
 
     Parameters
     ----------
@@ -433,10 +516,14 @@ class AmortisedDenoiser(NeuralDenoiser):
         return f, torch.full_like(f, core.prior_var), torch.zeros_like(f)
 
     def _posterior(self, y: np.ndarray, t: np.ndarray, revealed: np.ndarray) -> DenoiserOutput:
-        if not self.warm_start and self.max_passes == 1 and self.init_scale == 0:
+        any_revealed = bool(np.any(revealed >= 0))
+        if any_revealed and not self.network.core.erasure:
+            raise ValueError("revealed: this AmortisedDenoiser's network answers the Gaussian channel only (built "
+                             "with erasure=False); for the erasure path (Autoregressive) build the AmortisedAMP with "
+                             "erasure=True and train it on channel='erasure' planted pairs")
+        if not any_revealed and not self.warm_start and self.max_passes == 1 and self.init_scale == 0:
             return super()._posterior(y, t, revealed)
-        if np.any(revealed >= 0):
-            raise ValueError("revealed: AmortisedDenoiser answers the Gaussian channel only (no revealed variables)")
+        rev_all = torch.as_tensor(np.asarray(revealed, dtype=np.int64)) if any_revealed else None
         net = self.network
         B = y.shape[0]
         prev = self._state if self.warm_start and self._state is not None and self._state[0].shape[0] == B else None
@@ -452,7 +539,8 @@ class AmortisedDenoiser(NeuralDenoiser):
                     yy = torch.as_tensor(y[lo:hi], dtype=net.dtype).to(self.device)
                     tt = torch.as_tensor(t[lo:hi], dtype=net.dtype).to(self.device)
                     start = None if prev is None else tuple(a[lo:hi] for a in prev)
-                    out = self._passes(yy, tt, start)
+                    rr = None if rev_all is None else rev_all[lo:hi].to(self.device)
+                    out = self._passes(yy, tt, start, rr)
                     means.append(out[0].double().cpu().numpy())
                     if out[1] is not None:
                         margs.append(out[1].double().cpu().numpy())
@@ -470,18 +558,20 @@ class AmortisedDenoiser(NeuralDenoiser):
                               converged=converged, iterations=passes_np * net.core.n_layers,
                               residual=res_np if self.max_passes > 1 else np.zeros(B))
 
-    def _passes(self, y: torch.Tensor, t: torch.Tensor, state: State | None):
-        """Up to ``max_passes`` passes on rows y (b, n) from ``state``; rows stop once their mean moved < tol.
-        Returns (mean, marginals, final state, passes per row, last change per row)."""
+    def _passes(self, y: torch.Tensor, t: torch.Tensor, state: State | None, revealed: torch.Tensor | None = None):
+        """Up to ``max_passes`` passes on rows y (b, n) from ``state`` (revealed: (b, n) value indices or None);
+        rows stop once their mean moved < tol.  Returns (mean, marginals, final state, passes per row, last change
+        per row)."""
         b = y.shape[0]
-        mean, probs, state = self.network.iterate(y, t, state)
+        mean, probs, state = self.network.iterate(y, t, state, revealed)
         self.n_evaluations += 1
         passes = np.ones(b, dtype=np.int64)
         change = np.full(b, np.inf)
         active = torch.arange(b, device=y.device)
         for _ in range(self.max_passes - 1):
             sub = tuple(a[active] for a in state)
-            m2, p2, s2 = self.network.iterate(y[active], t[active], sub)
+            m2, p2, s2 = self.network.iterate(y[active], t[active], sub,
+                                              None if revealed is None else revealed[active])
             self.n_evaluations += 1
             delta = (m2 - mean[active]).abs().amax(dim=1)
             idx = active.cpu().numpy()

@@ -26,7 +26,9 @@ and C = 0 every layer is one step of ``AMPDenoiser`` on the ``SpikedTensor`` (te
 ``tests/test_neural_tensor.py``), so the untrained network is L AMP iterations from the prior start.  The
 parameter count is ``AmortisedAMP``'s (independent of n and of p).  Everything else, ``bind`` /
 ``AmortisedDenoiser`` behind the ``Denoiser`` protocol, warm starts, passes, ``train_amortised_denoiser`` and
-``planted_mse``, works unchanged.
+``planted_mse``, works unchanged; so does the erasure path (``erasure=True``: revealed sites clamped, f_i = x_i,
+v_i = 0, the reaction term's <v> summing the free sites only, as ``AMPDenoiser`` on a ``SpikedTensor`` does;
+the untrained erasure network equals that AMP, ``tests/test_amortised_erasure.py``).
 
 Training data (:class:`PlantedSpikedTensor`).  As for the spiked Wigner model (``samplers.neural.planted_data``),
 the pair (instance, x*) is an exact draw of the joint law, so fresh pairs with side observations y_t = t x* +
@@ -119,6 +121,8 @@ class PlantedSpikedTensor(PlantedSpikedWigner):
     T : temperature (> 0), or a range (lo, hi) drawn uniformly per instance; Delta = 2 T^2 / p, lam = 1/Delta.
     prior : a ``spinglass.priors.Prior`` (Rademacher: Ising p-spin; Gaussian: spherical).
     rows_per_instance, t_min, t_max, p_zero, dtype : as for ``PlantedSpikedWigner``.
+    channel, theta : "gaussian" (default) or "erasure" with the revealed-fraction range, as for
+        ``PlantedSpikedWigner`` (x* revealed on a uniform random subset of round(theta n) sites).
     backend : "torch" (default) or "spinglass" (``SpikedTensor`` itself, the reference).
 
     ``draw`` returns a ``PlantedBatch`` whose ``J`` is the dense weight tensor (I,) + (n,) * p and ``lam`` = 1/Delta.
@@ -126,12 +130,13 @@ class PlantedSpikedTensor(PlantedSpikedWigner):
 
     def __init__(self, n: int, p: int, T: float | tuple[float, float], prior: Prior, *, rows_per_instance: int = 16,
                  t_min: float = 1e-2, t_max: float = 100.0, p_zero: float = 0.05, backend: str = "torch",
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, channel: str = "gaussian",
+                 theta: tuple[float, float] = (0.0, 1.0)):
         p = check_positive_int("p", p, 3)
         n = check_positive_int("n", n, p)
         _check_dense_size(n, p)
         super().__init__(n, 1.0, prior, rows_per_instance=rows_per_instance, t_min=t_min, t_max=t_max,
-                         p_zero=p_zero, backend=backend, dtype=dtype)
+                         p_zero=p_zero, backend=backend, dtype=dtype, channel=channel, theta=theta)
         self.p = p
         self.T_range = positive_range("T", T)
         lo, hi = self.T_range

@@ -6,7 +6,10 @@ y = t x* + sqrt(t) z each (``PlantedSpikedWigner.draw``),
     L(theta) = (1 / (I R n)) sum_{instances, rows, sites} ( m_theta(J, y, t, lam)_i - x*_i )^2,
 
 an unbiased estimate of E||m_theta - x*||^2 / n under the joint law, whose minimiser over all functions is
-the posterior mean E[x | J, y_t] (``samplers.neural.planted_data``).
+the posterior mean E[x | J, y_t] (``samplers.neural.planted_data``).  On the erasure channel
+(``channel="erasure"`` data, an ``erasure=True`` network) the rows reveal x* on uniform subsets of
+round(theta n) sites and the same loss, still averaged over all n sites (the revealed ones contribute 0, as
+the network returns x* there), is minimised by E[x | J, x_S = x*_S].
 
 Training (``train_amortised_denoiser``) reuses ``samplers.neural.training.fit`` unchanged: the "data" are
 dummy rows (one per instance to draw), so a minibatch of ``TrainConfig.batch_size`` rows means
@@ -47,11 +50,15 @@ def _check_pair(network, data) -> None:
     if data.prior != network.prior:
         raise ValueError(f"data has prior {data.prior.describe()} but the network was built for "
                          f"{network.prior.describe()}")
+    if getattr(data, "channel", "gaussian") == "erasure" and not network.erasure:
+        raise ValueError("data has channel='erasure' but the network was built with erasure=False (Gaussian channel "
+                         "only): build the AmortisedAMP with erasure=True")
 
 
 def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch) -> torch.Tensor:
     """Mean over instances, rows and sites of (m_theta - x*)^2 (module docstring); batch on the network's device."""
-    mean = network(batch.J, batch.y, batch.t, batch.lam)
+    mean = network(batch.J, batch.y, batch.t, batch.lam) if batch.revealed is None else \
+        network(batch.J, batch.y, batch.t, batch.lam, batch.revealed)
     return ((mean - batch.x[:, None, :]) ** 2).mean()
 
 
@@ -73,7 +80,8 @@ def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, c
 class PlantedMSE:
     """MSE(t) of a denoiser on fresh planted instances (``planted_mse``).
 
-    t : (T,) path times.  mse : (T,) mean over instances of the per-instance MSE.  stderr : (T,) its standard
+    t : (T,) path times, or revealed fractions theta on the erasure channel (``channel``).  mse : (T,) mean over
+    instances of the per-instance MSE (over all n sites).  stderr : (T,) its standard
     error over instances.  per_instance : (T, I) the per-instance MSEs.  n : variables.  rows_per_instance : R.
     """
 
@@ -83,19 +91,24 @@ class PlantedMSE:
     per_instance: np.ndarray
     n: int
     rows_per_instance: int
+    channel: str = "gaussian"
 
 
 def planted_mse(network: AmortisedAMP, data: PlantedSpikedWigner, ts, n_instances: int = 8, seed: int = 0, *,
                 device="auto", chunk: int = 1, zero_couplings: bool = False) -> PlantedMSE:
     """MSE(t) of ``network`` on ``n_instances`` fresh instances of ``data`` at every t of ``ts`` (module docstring).
 
+    On ``channel="erasure"`` data, ``ts`` are revealed fractions theta in [0, 1] (MSE(theta)).
     seed : seed of the CPU generator (the instances differ between t values).  chunk : instances per
     forward pass.  zero_couplings : replace J by 0 (the network then sees no instance: an ablation).
     """
     _check_pair(network, data)
     ts = np.asarray(ts, dtype=float).ravel()
+    erasure = getattr(data, "channel", "gaussian") == "erasure"
     if ts.size == 0 or not np.all(np.isfinite(ts)) or np.any(ts < 0):
         raise ValueError("ts must be a non-empty array of finite path times t >= 0")
+    if erasure and np.any(ts > 1):
+        raise ValueError("ts: on the erasure channel the grid holds revealed fractions theta in [0, 1]")
     n_instances = check_positive_int("n_instances", n_instances, 1)
     chunk = check_positive_int("chunk", chunk, 1)
     dev = pick_device(device)
@@ -108,13 +121,16 @@ def planted_mse(network: AmortisedAMP, data: PlantedSpikedWigner, ts, n_instance
         with torch.no_grad():
             for k, t in enumerate(ts):
                 for lo in range(0, n_instances, chunk):
-                    pb = data.draw(min(chunk, n_instances - lo), gen, t=float(t)).to(dev)
+                    count = min(chunk, n_instances - lo)
+                    pb = (data.draw(count, gen, theta=float(t)) if erasure else data.draw(count, gen, t=float(t)))
+                    pb = pb.to(dev)
                     J = torch.zeros_like(pb.J) if zero_couplings else pb.J
-                    m = network(J, pb.y, pb.t, pb.lam)
+                    m = (network(J, pb.y, pb.t, pb.lam) if pb.revealed is None
+                         else network(J, pb.y, pb.t, pb.lam, pb.revealed))
                     err = ((m - pb.x[:, None, :]) ** 2).mean(dim=(1, 2))
                     per[k, lo:lo + err.shape[0]] = err.double().cpu().numpy()
     finally:
         network.train(was_training)
     se = per.std(axis=1, ddof=1) / math.sqrt(n_instances) if n_instances > 1 else np.full(ts.size, np.nan)
     return PlantedMSE(t=ts, mse=per.mean(axis=1), stderr=se, per_instance=per, n=data.n,
-                      rows_per_instance=data.rows_per_instance)
+                      rows_per_instance=data.rows_per_instance, channel="erasure" if erasure else "gaussian")

@@ -36,9 +36,22 @@ t = 0 with probability ``p_zero`` and otherwise log t ~ U[log t_min, log t_max] 
 ``lam`` is one SNR, or a range (lo, hi) from which each instance draws lam ~ U[lo, hi] (amortising over the
 SNR as well; the network receives lam with the instance).
 
+Erasure channel (``channel="erasure"``, the autoregressive path)
+---------------------------------------------------------------
+Instead of (t, z), each row draws a revealed fraction theta ~ U[theta_lo, theta_hi] (default [0, 1]) and
+reveals x* on a *uniformly random subset of exactly k = round(theta n) sites* (not Bernoulli(theta) per
+site): under an exact autoregressive sampler the query after k steps is (J, x_S) with S a uniform k-set and
+x_S an exact sample of the posterior's marginal on S, i.e. the law of (J, x*_S) by Nishimori, and the drivers
+query k = 0, r, 2r, ... exactly.  The target is then E[x | J, x_S = x*_S], which minimises the same squared
+loss.  The batch carries ``revealed`` (I, R, n): the prior's value index of x*_i (index into the sorted
+alphabet ``prior.values``, the protocol's convention) on revealed sites, -1 on free ones; y = 0 and t = 0.
+A finite alphabet is needed (a ``DiscretePrior``); ``"gaussian"`` (default) is the side channel above and
+its draws are unchanged by the option.
+
 Randomness: every draw consumes, from one CPU ``torch.Generator``, in order: lam (range only), one 63-bit
-seed per instance (for x*, and for the model with the spinglass backend), G (torch backend), t, z.  The same
-generator state and dtype give bit-for-bit the same batch on any machine.
+seed per instance (for x*, and for the model with the spinglass backend), G (torch backend), then t and z
+(Gaussian channel) or theta (I, R) and one uniform per site (I, R, n), whose ranks choose the revealed
+subsets (erasure channel).  The same generator state and dtype give bit-for-bit the same batch on any machine.
 """
 
 from __future__ import annotations
@@ -51,15 +64,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from spinglass.priors import Prior
+from spinglass.priors import DiscretePrior, Prior
 from spinglass.spiked import SpikedWigner
 
 from .denoiser import _draw_t, _pos_real, check_time_law
 from .training import check_positive_int
 
-__all__ = ["PlantedBatch", "PlantedSpikedWigner"]
+__all__ = ["CHANNELS", "PlantedBatch", "PlantedSpikedWigner"]
 
 BACKENDS = ("torch", "spinglass")
+CHANNELS = ("gaussian", "erasure")
 
 
 @dataclass
@@ -68,6 +82,8 @@ class PlantedBatch:
 
     J : (I, n, n) couplings.  lam : (I,) SNR of each instance.  x : (I, n) planted configurations.
     t : (I, R) path times.  y : (I, R, n) side observations y = t x + sqrt(t) z.
+    revealed : None (Gaussian channel) or (I, R, n) int64 value indices of x* on revealed sites, -1 on free ones
+    (erasure channel; then y = 0 and t = 0).
     """
 
     J: torch.Tensor
@@ -75,9 +91,16 @@ class PlantedBatch:
     x: torch.Tensor
     t: torch.Tensor
     y: torch.Tensor
+    revealed: torch.Tensor | None = None
 
     def to(self, device) -> PlantedBatch:
-        return PlantedBatch(*(getattr(self, k).to(device) for k in ("J", "lam", "x", "t", "y")))
+        return PlantedBatch(*(getattr(self, k).to(device) for k in ("J", "lam", "x", "t", "y")),
+                            revealed=None if self.revealed is None else self.revealed.to(device))
+
+    @property
+    def theta(self) -> torch.Tensor | None:
+        """(I, R) revealed fraction of each row (erasure channel), None on the Gaussian channel."""
+        return None if self.revealed is None else (self.revealed >= 0).to(self.y.dtype).mean(dim=-1)
 
 
 def positive_range(name: str, value) -> tuple[float, float]:
@@ -94,6 +117,15 @@ def positive_range(name: str, value) -> tuple[float, float]:
             raise ValueError(f"{name} range must have lo <= hi, got ({lo}, {hi})")
         return lo, hi
     raise TypeError(f"{name} must be a real number > 0 or a pair (lo, hi), got {type(value).__name__} {value!r}")
+
+
+def check_theta_range(theta) -> tuple[float, float]:
+    """``theta`` as a range (lo, hi) with 0 <= lo <= hi <= 1 (the erasure channel's revealed fraction)."""
+    if (not isinstance(theta, Sequence) or isinstance(theta, str | bytes) or len(theta) != 2
+            or any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in theta)
+            or not 0.0 <= float(theta[0]) <= float(theta[1]) <= 1.0):
+        raise ValueError(f"theta must be a range (lo, hi) with 0 <= lo <= hi <= 1, got {theta!r}")
+    return float(theta[0]), float(theta[1])
 
 
 def check_cpu_generator(generator) -> torch.Generator:
@@ -116,6 +148,9 @@ class PlantedSpikedWigner:
     t_min, t_max : range of the log-uniform t (0 < t_min < t_max).  p_zero : probability of t = 0, in [0, 1).
     backend : "torch" (default) or "spinglass" (the model's constructor; slower reference).
     dtype : torch.float32 (default) or torch.float64 for the returned tensors (draws are made in float64).
+    channel : "gaussian" (default: side observation y_t) or "erasure" (x* revealed on a uniform random subset of
+        round(theta n) sites, theta ~ U[theta]; needs a ``DiscretePrior``).  The Gaussian draws do not depend on it.
+    theta : (lo, hi) range of the revealed fraction, 0 <= lo <= hi <= 1 (erasure channel; default (0, 1)).
     """
 
     #: order of the interaction (the spiked tensor's generator, ``PlantedSpikedTensor``, has p >= 3)
@@ -123,7 +158,8 @@ class PlantedSpikedWigner:
 
     def __init__(self, n: int, lam: float | tuple[float, float], prior: Prior, *, rows_per_instance: int = 16,
                  t_min: float = 1e-2, t_max: float = 100.0, p_zero: float = 0.05, backend: str = "torch",
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, channel: str = "gaussian",
+                 theta: tuple[float, float] = (0.0, 1.0)):
         self.n = check_positive_int("n", n, 2)
         self.lam_range = positive_range("lam", lam)
         if not isinstance(prior, Prior):
@@ -137,12 +173,22 @@ class PlantedSpikedWigner:
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
         self.dtype = dtype
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
+        if channel == "erasure" and not isinstance(prior, DiscretePrior):
+            raise ValueError(f"channel='erasure' reveals values of a finite alphabet: prior must be a DiscretePrior, "
+                             f"got {type(prior).__name__}")
+        self.channel = channel
+        self.theta = check_theta_range(theta)
 
     def describe(self) -> dict:
         lo, hi = self.lam_range
-        return {"name": "PlantedSpikedWigner", "n": self.n, "lam": lo if lo == hi else [lo, hi],
-                "prior": self.prior.describe(), "rows_per_instance": self.rows_per_instance, "t_min": self.t_min,
-                "t_max": self.t_max, "p_zero": self.p_zero, "backend": self.backend}
+        d = {"name": "PlantedSpikedWigner", "n": self.n, "lam": lo if lo == hi else [lo, hi],
+             "prior": self.prior.describe(), "rows_per_instance": self.rows_per_instance, "t_min": self.t_min,
+             "t_max": self.t_max, "p_zero": self.p_zero, "backend": self.backend}
+        if self.channel == "erasure":
+            d.update({"channel": "erasure", "theta": list(self.theta)})
+        return d
 
     # -- instances ------------------------------------------------------------------------------------------
     def _lams(self, count: int, gen: torch.Generator) -> torch.Tensor:
@@ -188,13 +234,50 @@ class PlantedSpikedWigner:
         y = t64[:, :, None] * x.to(torch.float64)[:, None, :] + torch.sqrt(t64)[:, :, None] * z
         return y.to(self.dtype)
 
-    def draw(self, count: int, generator: torch.Generator, *, t: float | None = None) -> PlantedBatch:
-        """``count`` fresh instances with R side observations each (module docstring), on the CPU.
+    def erasure_channel(self, x: torch.Tensor, theta: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Revealed value indices (I, R, n) for x (I, n) and revealed fractions theta (I, R): row (i, r) reveals
+        x_i on the round(theta n) sites of smallest rank of n uniforms drawn from ``generator`` (a uniform subset
+        of that size), -1 elsewhere."""
+        gen = check_cpu_generator(generator)
+        if x.ndim != 2 or theta.ndim != 2 or theta.shape[0] != x.shape[0]:
+            raise ValueError(f"x must be (I, n) and theta (I, R) with the same I, got {tuple(x.shape)}, "
+                             f"{tuple(theta.shape)}")
+        I, R = theta.shape
+        n = x.shape[1]
+        u = torch.rand((I, R, n), generator=gen, dtype=torch.float64)
+        rank = torch.argsort(torch.argsort(u, dim=-1), dim=-1)
+        k = torch.round(theta.to(torch.float64) * n).to(torch.int64)
+        values = torch.as_tensor(np.array(self.prior.values, dtype=float), dtype=torch.float64)
+        index = torch.argmin((x.to(torch.float64)[..., None] - values).abs(), dim=-1)  # (I, n)
+        return torch.where(rank < k[..., None], index[:, None, :].expand(I, R, n),
+                           torch.full((I, R, n), -1, dtype=torch.int64))
 
-        t : None (t drawn per row: p_zero δ_0 + (1 - p_zero) LogUniform[t_min, t_max]) or a fixed t >= 0.
+    def draw(self, count: int, generator: torch.Generator, *, t: float | None = None,
+             theta: float | None = None) -> PlantedBatch:
+        """``count`` fresh instances with R queries each (module docstring), on the CPU.
+
+        t : Gaussian channel: None (t drawn per row: p_zero δ_0 + (1 - p_zero) LogUniform[t_min, t_max]) or a
+            fixed t >= 0.  theta : erasure channel: None (theta ~ U[theta range] per row) or a fixed fraction in
+            [0, 1].  Giving the other channel's parameter is a ValueError.
         """
+        if self.channel == "erasure":
+            if t is not None:
+                raise ValueError("t: the erasure channel has no path time (use theta)")
+            if theta is not None and (isinstance(theta, bool) or not isinstance(theta, numbers.Real)
+                                      or not 0.0 <= float(theta) <= 1.0):
+                raise ValueError(f"theta must be a real number in [0, 1], got {theta!r}")
+        elif theta is not None:
+            raise ValueError("theta: the Gaussian channel reveals no variable (use t, or channel='erasure')")
         J, lams, x = self.instances(count, generator)
         R = self.rows_per_instance
+        if self.channel == "erasure":
+            lo, hi = self.theta
+            th = (torch.full((count, R), float(theta), dtype=torch.float64) if theta is not None
+                  else lo + (hi - lo) * torch.rand((count, R), generator=generator, dtype=torch.float64))
+            revealed = self.erasure_channel(x, th, generator)
+            zeros = torch.zeros((count, R), dtype=self.dtype)
+            return PlantedBatch(J=J, lam=lams, x=x, t=zeros, y=torch.zeros((count, R, self.n), dtype=self.dtype),
+                                revealed=revealed)
         if t is None:
             tt = _draw_t(count * R, generator, self.t_min, self.t_max, self.p_zero, torch.float64).reshape(count, R)
         else:
