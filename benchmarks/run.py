@@ -573,8 +573,8 @@ def section_user(quick: bool, repeats: int) -> tuple[list[dict], list[dict]]:
         rows.append({"section": "user", "benchmark": benchmark, "n": n, "value": value, "unit": unit, **extra})
 
     def ratio(name, value, target, direction, note=""):
-        met = None if value is None or math.isnan(value) else (value <= target if direction == "<=" else
-                                                                value >= target)
+        met = None if note.startswith("informational") or value is None or math.isnan(value) else (
+            value <= target if direction == "<=" else value >= target)
         ratios.append({"ratio": name, "value": value, "target": f"{direction} {target:g}", "met": met, "note": note})
 
     # peak resident memory of the dense builds, as a multiple of J (8 n^2 bytes)
@@ -622,6 +622,12 @@ def section_user(quick: bool, repeats: int) -> tuple[list[dict], list[dict]]:
                 floor = (t["kernel_cpu"] + _median(fields)) / t["kernel_cpu"]
                 ratio(f"SK n={n_sk} 1-sweep sample() / kernel (CPU)", t["cpu"] / t["kernel_cpu"], 2.0, "<=",
                       note=f"floor (kernel + J x) / kernel = {floor:.2f} while the chain stays bit for bit")
+                # the initial fields J x are the chain's own O(n^2) start (a fresh configuration needs them), not
+                # set-up: what is left of the set-up beside them is the Python and adapter overhead
+                ratio(f"SK n={n_sk} 1-sweep sample() / (kernel + initial fields J x) (CPU)",
+                      t["cpu"] / (t["kernel_cpu"] + _median(fields)), 2.0, "<=",
+                      note="informational: the set-up other than the initial fields, against the kernel: "
+                           f"{(t['setup_cpu'] - _median(fields)) / t['kernel_cpu']:.2f}")
             if not name.startswith("SK") and sweeps == 20:
                 ratio(f"{name} set-up / 20 sweeps' kernel (CPU)", t["setup_cpu"] / t["kernel_cpu"], 0.25, "<=")
 
