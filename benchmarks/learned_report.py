@@ -1,6 +1,6 @@
 r"""One report on the learned samplers at scale (issue 17): run the learned benchmarks, collect what they measured.
 
-The learned samplers are judged by four benchmark scripts, each writing a JSON file and a figure under
+The learned samplers are judged by five benchmark scripts, each writing a JSON file and a figure under
 ``docs/figures``:
 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
@@ -8,11 +8,13 @@ The learned samplers are judged by four benchmark scripts, each writing a JSON f
 * ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
 * ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard;
 * ``learned_comparisons.py``: flow matching against diffusion (same network, data and budget), and continuous
-  against masked diffusion on planted 5-NAE-SAT.
+  against masked diffusion on planted 5-NAE-SAT;
+* ``learned_autoregressive.py``: the amortised (tensor) AMP networks on the erasure path, ``Autoregressive`` over
+  them against over AMP, on the spiked Wigner model and on either side of T_autoregressive on the planted 3-spin.
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the four scripts one after the
+the figures' paths and each source's machine and load.  ``--run`` first runs the five scripts one after the
 other (``--quick`` passes their smoke mode on and writes to a scratch directory, ``--out``), so one command
 regenerates the whole record: about an hour and a half on 2 loaded cores, a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
@@ -29,7 +31,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons")
+SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons", "learned_autoregressive")
 
 
 def _row(source: str, statement: str, value, target: str, met) -> dict:
@@ -66,6 +68,19 @@ def rows_tensor(d: dict) -> list[dict]:
         out.append(_row("learned_tensor", f"{where}: energy gap flagged (learned, AMP)",
                         f"{v['learned_gap_flagged']}, {v['amp_gap_flagged']}", "learned as AMP",
                         v["learned_gap_flagged"] == v["amp_gap_flagged"]))
+    return out
+
+
+def rows_autoregressive(d: dict) -> list[dict]:
+    out = []
+    for v in d["verdicts"]:
+        where = f"{v['model']} " + (f"T = {v['T']}" if "T" in v else f"lam = {v['lam']}")
+        out.append(_row("learned_autoregressive", f"{where}: learned vs AMP-driven autoregressive, largest overlap "
+                        "difference", max(abs(v["overlap_diff"]), abs(v["two_sample_diff"])),
+                        f"<= {v['tolerance']:.3f}", v["overlaps_match"]))
+        out.append(_row("learned_autoregressive", f"{where}: energy gap flagged (learned, AMP) where the lens says "
+                        f"{v['lens']}", f"{v['learned_gap_flagged']}, {v['amp_gap_flagged']}", "as the lens says",
+                        v["learned_as_lens_says"]))
     return out
 
 
@@ -107,7 +122,7 @@ def rows_comparisons(d: dict) -> list[dict]:
 
 
 EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "learned_tensor": rows_tensor,
-           "learned_comparisons": rows_comparisons}
+           "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive}
 
 
 def collect(figures: Path) -> dict:
@@ -142,7 +157,7 @@ def markdown(report: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--run", action="store_true", help="run the four learned benchmarks first (one after the other)")
+    ap.add_argument("--run", action="store_true", help="run the five learned benchmarks first (one after the other)")
     ap.add_argument("--quick", action="store_true", help="with --run: their smoke modes, into --out")
     ap.add_argument("--out", default=None, help="folder of the JSON files and of the report (default docs/figures; "
                                                 "with --quick a scratch folder is required)")
