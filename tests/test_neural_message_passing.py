@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import shortest_path
 
 import spinglass as sg
 from samplers.autoregressive import Autoregressive
+from samplers.denoisers.base import NonConvergenceWarning
 from samplers.denoisers.bp import BPDenoiser
 from samplers.diffusion import StochasticLocalization
 from samplers.neural.message_passing import MessagePassingDenoiser, SparseGraph, SparseMessagePassing
@@ -142,6 +143,29 @@ def test_on_a_tree_L_layers_are_L_parallel_bp_iterations():
     assert not torch.allclose(half(graph, field), net2(graph, field), atol=1e-6)
     assert MessagePassingDenoiser(net2, model).passes == 2 and net2.describe()["passes"] == 2
     assert "passes" not in half.describe()  # earlier networks keep their description
+
+
+def test_max_passes_runs_each_row_until_its_residual_is_below_tol_and_rows_stop_independently():
+    """Untrained and damped, the network with max_passes reaches converged BP on a loopy instance, each row taking
+    the passes it needs; a row's answer does not depend on its batch; mutant: the fixed single pass does not."""
+    model = sg.PlantedColoring(60, 3, 3.5, seed=4)
+    net = SparseMessagePassing.for_model(model, n_layers=4, hidden=4, dtype=F64, damping=0.3)
+    revealed = planted_queries(model, 0.1, 3, seed=5)
+    revealed[2] = planted_queries(model, 0.6, 1, seed=6)[0]  # a row with many revealed: converges sooner
+    ref = BPDenoiser(model, damping=0.3, tol=1e-13, max_iter=20000).posterior(revealed=revealed).marginals
+    den = MessagePassingDenoiser(net, model, tol=1e-10, max_passes=400, device="cpu", contradictions="ignore")
+    out = den.posterior(revealed=revealed)
+    assert out.converged.all() and np.max(np.abs(out.marginals - ref)) < 1e-7
+    assert out.iterations.min() < out.iterations.max() and (out.iterations % 4 == 0).all()
+    assert den.n_row_passes == out.iterations.sum() // 4
+    alone = den.posterior(revealed=revealed[:1])
+    assert np.array_equal(alone.marginals[0], out.marginals[0]) and alone.iterations[0] == out.iterations[0]
+    fixed_den = MessagePassingDenoiser(net, model, tol=1e-10, device="cpu", contradictions="ignore")
+    with pytest.warns(NonConvergenceWarning):
+        fixed = fixed_den.posterior(revealed=revealed)
+    assert not fixed.converged.all() and np.max(np.abs(fixed.marginals - ref)) > 1e-4
+    assert (fixed.iterations == 4).all()
+    assert den.describe()["max_passes"] == 400 and "max_passes" not in fixed_den.describe()
 
 
 # -- planted pairs ------------------------------------------------------------------------------------------------
@@ -392,6 +416,8 @@ def test_bad_input_raises_value_error_naming_the_parameter():
                      torch.full((1, 20), -1)), "beta"),
         (lambda: MessagePassingDenoiser(net, sg.PlantedColoring(20, 4, 2.0, seed=0)), "model"),
         (lambda: MessagePassingDenoiser(net, model, passes=0), "passes"),
+        (lambda: MessagePassingDenoiser(net, model, passes=3, max_passes=2, tol=1e-6), "max_passes"),
+        (lambda: MessagePassingDenoiser(net, model, max_passes=5), "max_passes"),
         (lambda: MessagePassingDenoiser(net, model, device="cpu").marginals(np.full(20, 5)), "revealed"),
         (lambda: train_message_passing(net, PlantedSparsePairs("potts", 20, q=4, c=2.0)), "data"),
     ]

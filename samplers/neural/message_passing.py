@@ -555,7 +555,12 @@ class MessagePassingDenoiser(Denoiser):
     for Potts, (B, n) spins for NAE-SAT).  Returns marginals (B, n, K) and means (one-hot means for Potts,
     E[x] for NAE-SAT).  A network evaluation has a fixed depth, so ``converged`` is True unless ``tol`` is
     given, in which case a row is converged when the last layer moved its messages by less than ``tol``
-    (``residual``); ``iterations`` is passes · L per row.  At beta = inf a row whose revealed values leave a
+    (``residual``); ``iterations`` is passes · L per row.  With ``max_passes`` (and ``tol``) a row whose residual
+    is still >= tol after ``passes`` passes gets further single passes, each continuing its messages, until its
+    residual falls below tol or it has had ``max_passes`` passes: the depth adapts to the query, as BP's
+    iteration count does (many near an algorithmic threshold, few late in a decimation).  Rows stop
+    independently, so a row's answer does not depend on the other rows of its batch.  At beta = inf a row whose
+    revealed values leave a
     free variable without an allowed value raises ``ContradictionError`` (as ``BPDenoiser``), unless
     ``contradictions="ignore"``.
 
@@ -565,12 +570,14 @@ class MessagePassingDenoiser(Denoiser):
         network's family, K and beta.  passes : applications of the L layers per query (>= 1; None, the
         default: the network's own ``passes``, the unrolling it was trained with).
     tol : None, or the residual tolerance (> 0) below which a row counts as converged.
+    max_passes : None (default: exactly ``passes`` passes per query), or the most passes a query may take
+        (>= passes; needs ``tol``).
     contradictions : "raise" (default) or "ignore".  device : "auto" (CUDA when present), "cpu", "cuda[:k]".
     batch_size : rows per forward pass (>= 1).
     """
 
     def __init__(self, network: SparseMessagePassing, model, *, passes: int | None = None, tol: float | None = None,
-                 contradictions: str = "raise", device="auto", batch_size: int = 256):
+                 max_passes: int | None = None, contradictions: str = "raise", device="auto", batch_size: int = 256):
         if not isinstance(network, SparseMessagePassing):
             raise TypeError(f"network must be a SparseMessagePassing, got {type(network).__name__}")
         family_of(model)
@@ -586,6 +593,11 @@ class MessagePassingDenoiser(Denoiser):
                                 or not (math.isfinite(tol) and tol > 0)):
             raise ValueError(f"tol must be None or a finite real > 0, got {tol!r}")
         self.tol = None if tol is None else float(tol)
+        if max_passes is not None:
+            max_passes = check_positive_int("max_passes", max_passes, self.passes)
+            if self.tol is None:
+                raise ValueError("max_passes needs tol (the residual below which a query stops early)")
+        self.max_passes = max_passes
         if contradictions not in ("raise", "ignore"):
             raise ValueError(f"contradictions must be 'raise' or 'ignore', got {contradictions!r}")
         self.contradictions = contradictions
@@ -595,6 +607,7 @@ class MessagePassingDenoiser(Denoiser):
         self.graph = self.graph_cpu.to(self.device)
         self.n_evaluations = 0
         self.n_rows = 0
+        self.n_row_passes = 0  # passes summed over the rows answered (n_row_passes / n_rows: mean passes per row)
 
     @classmethod
     def factory(cls, network: SparseMessagePassing, **kwargs) -> Callable:
@@ -604,23 +617,24 @@ class MessagePassingDenoiser(Denoiser):
     def describe(self) -> dict:
         return {"name": "MessagePassingDenoiser", "network": "SparseMessagePassing",
                 "n_layers": self.network.n_layers, "n_parameters": self.network.n_parameters, "passes": self.passes,
-                "tol": self.tol, "contradictions": self.contradictions, "device": str(self.device)}
+                "tol": self.tol, "contradictions": self.contradictions, "device": str(self.device),
+                **({} if self.max_passes is None else {"max_passes": self.max_passes})}
 
     def _posterior(self, y: np.ndarray, t: np.ndarray, revealed: np.ndarray) -> DenoiserOutput:
         net = self.network
         B = revealed.shape[0]
         field = site_field(net.family, y)
-        margs, resid = [], []
+        margs, resid, done = [], [], []
         was_training = net.training
         net.eval()
         try:
             with torch.no_grad():
                 for lo in range(0, B, self.batch_size):
                     hi = min(B, lo + self.batch_size)
-                    out = net.run(self.graph, torch.as_tensor(field[lo:hi], dtype=net.dtype),
-                                  torch.as_tensor(revealed[lo:hi]), torch.as_tensor(t[lo:hi], dtype=net.dtype),
-                                  passes=self.passes)
-                    self.n_evaluations += 1
+                    out, n_passes = self._run(torch.as_tensor(field[lo:hi], dtype=net.dtype),
+                                              torch.as_tensor(revealed[lo:hi]),
+                                              torch.as_tensor(t[lo:hi], dtype=net.dtype))
+                    done.append(n_passes)
                     bad = out.contradiction.cpu().numpy()
                     if self.contradictions == "raise" and bad.any():
                         row = lo + int(np.flatnonzero(bad)[0])
@@ -632,10 +646,34 @@ class MessagePassingDenoiser(Denoiser):
         finally:
             net.train(was_training)
         self.n_rows += B
+        self.n_row_passes += int(np.concatenate(done).sum())
         marg = np.concatenate(margs)
         marg /= marg.sum(axis=-1, keepdims=True)
         residual = np.concatenate(resid)
         converged = np.ones(B, dtype=bool) if self.tol is None else residual < self.tol
         mean = marg if net.family == "potts" else marg[..., 1] - marg[..., 0]
         return DenoiserOutput(mean=mean, marginals=marg, converged=converged,
-                              iterations=np.full(B, self.passes * net.n_layers, dtype=np.int64), residual=residual)
+                              iterations=np.concatenate(done) * net.n_layers, residual=residual)
+
+    def _run(self, field: torch.Tensor, revealed: torch.Tensor, t: torch.Tensor) -> tuple[MPOutput, np.ndarray]:
+        """``passes`` passes on these rows, then (``max_passes``) single passes on the rows still moving by
+        ``tol`` or more; returns the output and the passes taken per row."""
+        net = self.network
+        out = net.run(self.graph, field, revealed, t, passes=self.passes)
+        self.n_evaluations += 1
+        n_passes = np.full(field.shape[0], self.passes, dtype=np.int64)
+        if self.max_passes is None or self.max_passes == self.passes:
+            return out, n_passes
+        lm, con, res, msg = (out.log_marginals.clone(), out.contradiction.clone(), out.residual.clone(),
+                             out.messages.clone())
+        active = torch.nonzero(res >= self.tol).flatten().cpu()
+        for _ in range(self.max_passes - self.passes):
+            if active.numel() == 0:
+                break
+            a = active.to(field.device)
+            o = net.run(self.graph, field[a], revealed[a], t[a], passes=1, messages=msg[a])
+            self.n_evaluations += 1
+            lm[a], con[a], res[a], msg[a] = o.log_marginals, o.contradiction, o.residual, o.messages
+            n_passes[active.cpu().numpy()] += 1
+            active = active[(o.residual >= self.tol).cpu()]
+        return MPOutput(lm, con, res, msg), n_passes
