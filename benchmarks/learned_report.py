@@ -16,7 +16,7 @@ The learned samplers are judged by five benchmark scripts, each writing a JSON f
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
 the figures' paths and each source's machine and load.  ``--run`` first runs the five scripts one after the
 other (``--quick`` passes their smoke mode on and writes to a scratch directory, ``--out``), so one command
-regenerates the whole record: about an hour and a half on 2 loaded cores, a few minutes with ``--quick``.
+regenerates the whole record: about two and a half hours on 2 loaded cores, a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
 

@@ -164,6 +164,9 @@ def test_readme_quotes_the_learned_comparisons_record():
         c = gap[level]["flow_minus_diffusion_cpu"]
         assert not c["mean"] + 2 * c["stderr"] < 0, level
     b8, b92 = d["B"]["by_alpha"]["8"], d["B"]["by_alpha"]["9.2"]
+    assert all(v["solved_fraction"] == 1.0 for v in d["B"]["by_alpha"]["6"]["violations"].values())
+    ts = d["B"]["training_settings"]
+    assert (ts["damping"], ts["passes"]) == (0.3, 3)
     frac8 = {k: v["solved_fraction"] for k, v in b8["violations"].items()}
     assert frac8 == {"SL/learned-gaussian": 0.875, "AR/learned-erasure": 0.0, "SL/BP": 1.0, "AR/BP": 0.375}
     assert b8["verdicts"]["SL/learned-gaussian"]["bad_minus_bp"]["not_worse_2se"]
@@ -173,6 +176,10 @@ def test_readme_quotes_the_learned_comparisons_record():
     text = " ".join((ROOT / "README.md").read_text().split())
     assert "(coefficient of variation 0.174 ± 0.010 against 0.235 ± 0.008)" in text
     assert "leaves 1 of 8 samples short of a solution (diffusion over BP: 0 of 8;" in text
+    assert "(damped, its layers applied 3 times per forward pass)" in text
+    assert "alpha = 6 all four samplers solve every instance; at alpha = 8.0" in text
+    part_b = d["B"]["meta"]["wall_seconds"] / 60
+    assert f"part B {part_b:.0f} min on 2 loaded cores" in text
 
 
 def test_readme_quotes_the_learned_sparse_record():

@@ -72,13 +72,15 @@ class ChannelTraining:
 
 
 def train_channels(family: str, n, *, steps: int = 100, instances_per_step: int = 2, rows_per_instance: int = 4,
-                   lr: float = 3e-3, n_layers: int = 12, hidden: int = 8, seed: int = 0, device="cpu",
+                   lr: float = 3e-3, n_layers: int = 12, hidden: int = 8, damping: float = 0.0, passes: int = 1,
+                   seed: int = 0, device="cpu",
                    progress: bool = False, **data_kwargs) -> ChannelTraining:
     """Train one ``SparseMessagePassing`` per channel on the same planted stream (module docstring).
 
     family : "potts" or "naesat".  n : variables per instance, or a range (lo, hi).  steps : Adam steps per channel
     (>= 1).  instances_per_step : fresh planted instances per step, shared by the channels.  rows_per_instance :
-    queries per instance.  lr : learning rate.  n_layers, hidden : the network.  seed : initial weights (the same
+    queries per instance.  lr : learning rate.  n_layers, hidden, damping, passes : the network
+    (``SparseMessagePassing``; the same for both channels).  seed : initial weights (the same
     for both), the instance stream (seed) and the queries (seed + 1 for each channel).  data_kwargs : the other
     ``PlantedSparsePairs`` arguments (q, c / k, alpha, beta, signed, theta, t_min, t_max, p_zero).
     """
@@ -94,8 +96,8 @@ def train_channels(family: str, n, *, steps: int = 100, instances_per_step: int 
             "erasure": PlantedSparsePairs(family, n, channel="erasure", rows_per_instance=rows_per_instance,
                                           theta=theta, **data_kwargs)}
     base = data["gaussian"]
-    nets = {c: SparseMessagePassing(family, base.K, base.beta, n_layers=n_layers, hidden=hidden, seed=seed).to(dev)
-            for c in CHANNEL_RUNS}
+    nets = {c: SparseMessagePassing(family, base.K, base.beta, n_layers=n_layers, hidden=hidden, damping=damping,
+                                    passes=passes, seed=seed).to(dev) for c in CHANNEL_RUNS}
     opts = {c: torch.optim.Adam(nets[c].parameters(), lr=lr) for c in CHANNEL_RUNS}
     gens = {c: torch.Generator(device="cpu").manual_seed(seed + 1) for c in CHANNEL_RUNS}
     inst_gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -136,6 +138,8 @@ def train_channels(family: str, n, *, steps: int = 100, instances_per_step: int 
                            settings={"family": family, "steps": steps, "instances_per_step": ipst,
                                      "rows_per_instance": rows_per_instance, "lr": lr, "optimiser": "Adam",
                                      "n_layers": n_layers, "hidden": hidden, "seed": seed,
+                                     **({"damping": damping, "passes": passes}
+                                        if (damping, passes) != (0.0, 1) else {}),
                                      "n_parameters": nets["gaussian"].n_parameters,
                                      "data": {c: d.describe() for c, d in data.items()}})
 
