@@ -227,3 +227,15 @@ def test_readme_quotes_the_learned_autoregressive_record():
     assert all(v["learned_as_lens_says"] and v["overlaps_match"] for v in d["verdicts"])
     th = d["models"]["ising_3spin"]["thresholds"]["T_autoregressive"]
     assert f"T_autoregressive = {th:.3f}" in text and th == pytest.approx(0.7587, abs=1e-3)
+
+
+def test_readme_quotes_the_masked_depth_record():
+    d = json.loads((ROOT / "docs" / "figures" / "masked_depth.json").read_text())
+    S, st = d["summary"], d["settings"]
+    assert d["alpha"] == 8.0 and d["instances"] == 4 and st["max_passes"] == 10 and not d["quick"]
+    assert S["adaptive"]["solved"] == 0 and S["untrained-adaptive"]["solved"] == S["bp"]["solved"] == 1
+    assert S["fixed"]["solved"] == 0 and S["fixed"]["passes_per_query"] == st["passes"]
+    text = " ".join((ROOT / "README.md").read_text().split())
+    assert f"({S['adaptive']['passes_per_query']:.1f} passes per query:" in text
+    assert f"settles after {S['untrained-adaptive']['passes_per_query']:.1f} passes per query and solves 1 of 4" in text
+    assert f"`python benchmarks/masked_depth.py` ({d['wall_seconds'] / 60:.0f} min on 2 loaded cores;" in text
