@@ -38,7 +38,6 @@ import os
 import platform
 import sys
 import time
-import warnings
 from pathlib import Path
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -49,8 +48,8 @@ import torch  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from samplers.autoregressive import Autoregressive  # noqa: E402
-from samplers.denoisers.base import ContradictionError  # noqa: E402
 from samplers.denoisers.bp import BPDenoiser  # noqa: E402
+from samplers.neural.continuous_vs_masked import sample_violations  # noqa: E402
 from samplers.neural.message_passing import MessagePassingDenoiser, SparseMessagePassing  # noqa: E402
 from samplers.neural.message_passing_training import train_message_passing  # noqa: E402
 from samplers.neural.planted_sparse_data import PlantedSparsePairs  # noqa: E402
@@ -114,26 +113,21 @@ def main(argv=None) -> int:
                  "bp": functools.partial(BPDenoiser, **cfg["bp"])}
     raw = {k: {"violations": [], "failed": [], "restarts": [], "seconds": []} for k in factories}
     passes = {k: [] for k in ("fixed", "adaptive", "untrained-adaptive")}
+    samplers = {label: Autoregressive(factory, reveal_per_step=cfg["reveal_per_step"], on_contradiction="restart",
+                                      max_restarts=cfg["max_restarts"]) for label, factory in factories.items()}
     for i in range(instances):
         model = sg.PlantedNAESAT(cfg["n"], cfg["k"], args.alpha, seed=1000 + i)
-        for label, factory in factories.items():
-            sampler = Autoregressive(factory, reveal_per_step=cfg["reveal_per_step"], on_contradiction="restart",
-                                     max_restarts=cfg["max_restarts"])
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    res = sampler.sample(model, 1, seed=SEED + i)
-                    v, failed, restarts = float(model.energy(res.x)[0]), False, int(res.work.get("restarts", 0))
-                except ContradictionError:
-                    v, failed, restarts = math.nan, True, cfg["max_restarts"] + 1
-            for key, val in (("violations", v), ("failed", failed), ("restarts", restarts),
-                             ("seconds", time.perf_counter() - start)):
-                raw[label][key].append(val)
+        one = sample_violations([model], samplers, seed=SEED + i)
+        for label, rec in one.items():
+            for key, vals in rec.items():
+                raw[label][key] += vals
+            if rec["failed"][0]:  # still contradicting after the restarts: counted as max_restarts + 1 restarts here
+                raw[label]["restarts"][-1] = cfg["max_restarts"] + 1
             if label in passes:  # mean passes per query row over this sample's denoisers (restarts included)
-                rows = sum(d.n_rows for d in factory.made)
-                passes[label].append(sum(d.n_row_passes for d in factory.made) / rows if rows else math.nan)
-                factory.made = []
+                made = factories[label].made
+                rows = sum(d.n_rows for d in made)
+                passes[label].append(sum(d.n_row_passes for d in made) / rows if rows else math.nan)
+                factories[label].made = []
         log(f"instance {i}: " + ", ".join(f"{k} {r['violations'][-1]:g}{' (failed)' if r['failed'][-1] else ''} "
                                           f"in {r['seconds'][-1]:.0f} s" for k, r in raw.items()))
     summary = {}

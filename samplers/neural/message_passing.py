@@ -674,6 +674,6 @@ class MessagePassingDenoiser(Denoiser):
             o = net.run(self.graph, field[a], revealed[a], t[a], passes=1, messages=msg[a])
             self.n_evaluations += 1
             lm[a], con[a], res[a], msg[a] = o.log_marginals, o.contradiction, o.residual, o.messages
-            n_passes[active.cpu().numpy()] += 1
+            n_passes[active.numpy()] += 1
             active = active[(o.residual >= self.tol).cpu()]
         return MPOutput(lm, con, res, msg), n_passes
