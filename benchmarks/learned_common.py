@@ -39,15 +39,15 @@ def recorded_thresholds(model: str) -> dict:
 def print_sample_table(summary: list[dict], verdicts: Sequence[str], point_label: str = "T") -> None:
     """The markdown table of the sample summaries (overlap with x*, two-sample overlap, energy gap, each with its
     standard error where recorded), one row per (model, point, denoiser), then the verdicts, on stdout."""
-    def cell(s: dict, q: str, fmt: str) -> str:
+    def cell(s: dict, q: str, digits: int, sign: str = "") -> str:
         err = s.get(q + "_err")
-        return f"{s[q]:{fmt}}" + ("" if err is None else f" ± {err:.{fmt[-2]}f}")
+        return f"{s[q]:{sign}.{digits}f}" + ("" if err is None else f" ± {err:.{digits}f}")
 
     print(f"| model | {point_label} | denoiser | overlap with x* | two-sample overlap | energy gap |")
     print("|---|---|---|---|---|---|")
     for s in summary:
         point = s.get("T", s.get("lam"))
-        print(f"| {s['model']} | {point} | {s['denoiser']} | {cell(s, 'overlap_planted', '.3f')} | "
-              f"{cell(s, 'two_sample_overlap', '.3f')} | {cell(s, 'energy_gap', '+.4f')} |")
+        print(f"| {s['model']} | {point} | {s['denoiser']} | {cell(s, 'overlap_planted', 3)} | "
+              f"{cell(s, 'two_sample_overlap', 3)} | {cell(s, 'energy_gap', 4, '+')} |")
     for v in verdicts:
         print(v)
