@@ -282,6 +282,14 @@ def kernel_seed(rng: np.random.Generator) -> np.ndarray:
     return st
 
 
+def coupled_pair(rng: np.random.Generator, start, run) -> tuple:
+    """(informed, uninformed) runs driven by one random environment: one kernel state drawn from ``rng``, then
+    per start ``pop = start(init, rng)`` and ``run(pop, init, a copy of the state)`` (common random numbers;
+    ``naesat_population_pair``, ``potts_population_pair``)."""
+    st = kernel_seed(rng)
+    return tuple(run(start(init, rng), init, st.copy()) for init in ("informed", "uninformed"))
+
+
 def population_result(family, params, init, population, sweeps, measure, noise, seed, overlap, overlap_map, delta,
                       para, pop, seconds) -> PopulationResult:
     """The ``PopulationResult`` of a finished run: means and error bars over the measured sweeps."""

@@ -461,14 +461,9 @@ def naesat_population_pair(k: int, alpha: float, beta: float = math.inf, *, popu
     population, sweeps, measure, _, noise = core.check_run(population, sweeps, measure, "informed", noise)
     side_snr = check_real("side_snr", side_snr, minimum=0.0)
     revealed_fraction = check_real("revealed_fraction", revealed_fraction, minimum=0.0, maximum=1.0)
-    rng = make_rng(seed)
-    st = core.kernel_seed(rng)
-    out = []
-    for init in ("informed", "uninformed"):
-        pop = _naesat_start(init, population, noise, rng)
-        out.append(_naesat_run(k, alpha, beta, pop, init, sweeps, measure, noise, side_snr, revealed_fraction,
-                               st.copy(), seed))
-    return out[0], out[1]
+    return core.coupled_pair(make_rng(seed), lambda init, rng: _naesat_start(init, population, noise, rng),
+                             lambda pop, init, st: _naesat_run(k, alpha, beta, pop, init, sweeps, measure, noise,
+                                                               side_snr, revealed_fraction, st, seed))
 
 
 def naesat_thresholds(k: int, beta: float = math.inf, *, alpha_range: tuple[float, float] | None = None,

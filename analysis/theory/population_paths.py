@@ -1,7 +1,11 @@
-r"""Planted k-NAE-SAT along the generative denoising paths: coexistence planes and generative thresholds.
+r"""Planted k-NAE-SAT and q-colouring along the generative denoising paths: coexistence planes and
+generative thresholds.
 
-Population dynamics of ``analysis.theory.population_naesat`` with side information on every variable
-(docs/physics.md §2, §4; Ghio, Dandi, Krzakala & Zdeborová, PNAS 121 (2024), arXiv:2308.14085):
+Population dynamics of ``analysis.theory.population_naesat`` (``naesat_*``) and
+``analysis.theory.population_potts`` (``potts_*``: planted q-colouring / Potts at average degree c, which
+takes the place of the clause density alpha below; the Gaussian channel acts on the one-hot colours, see
+that module's "Side information") with side information on every variable (docs/physics.md §2, §4; Ghio,
+Dandi, Krzakala & Zdeborová, PNAS 121 (2024), arXiv:2308.14085):
 
 * ``path="gaussian"`` (diffusion = stochastic localisation, and flows, which visit the same denoising
   problems): a Gaussian channel y_i = gamma x*_i + sqrt(gamma) z_i at SNR u = gamma, i.e. the node
@@ -53,8 +57,10 @@ from spinglass._validate import SeedLike, check_int, check_real, make_rng, seed_
 
 from .population_core import check_beta
 from .population_naesat import check_k, naesat_kesten_stigum, naesat_population_pair
+from .population_potts import potts_kesten_stigum, potts_population_pair
 
 _PATHS = ("gaussian", "erasure")
+_FAMILIES = ("naesat", "potts")
 _LABELS = {"gaussian": r"$\gamma$ (SNR)", "erasure": r"$\theta$ (revealed fraction)"}
 
 
@@ -113,17 +119,30 @@ class PathPoint:
                 "dphi_err_uninformed": self.dphi_err_uninformed}
 
 
+def _point(family: str, size: int, density: float, path: str, u: float, beta: float, population: int,
+           sweeps: int, measure: int, seed: SeedLike) -> PathPoint:
+    pair = naesat_population_pair if family == "naesat" else potts_population_pair
+    i, n = pair(size, density, beta, population=population, sweeps=sweeps, measure=measure, seed=seed,
+                **_side(path, u))
+    return PathPoint(float(density), float(u), i.overlap, n.overlap, i.overlap_err, n.overlap_err,
+                     i.delta_free_entropy, n.delta_free_entropy, i.delta_free_entropy_err,
+                     n.delta_free_entropy_err)
+
+
 def naesat_path_point(k: int, alpha: float, path: str, u: float, *, beta: float = math.inf,
                       population: int = 5000, sweeps: int = 200, measure: int = 50,
                       seed: SeedLike = None) -> PathPoint:
     """Run the informed and the uninformed start at (alpha, u) with ``naesat_population_pair`` (the two
     starts share the random environment, so that they agree to rounding wherever one branch exists)."""
-    path = _check_path(path)
-    i, n = naesat_population_pair(k, alpha, beta, population=population, sweeps=sweeps, measure=measure,
-                                  seed=seed, **_side(path, u))
-    return PathPoint(float(alpha), float(u), i.overlap, n.overlap, i.overlap_err, n.overlap_err,
-                     i.delta_free_entropy, n.delta_free_entropy, i.delta_free_entropy_err,
-                     n.delta_free_entropy_err)
+    return _point("naesat", k, alpha, _check_path(path), u, beta, population, sweeps, measure, seed)
+
+
+def potts_path_point(q: int, c: float, path: str, u: float, *, beta: float = math.inf,
+                     population: int = 5000, sweeps: int = 200, measure: int = 50,
+                     seed: SeedLike = None) -> PathPoint:
+    """Planted q-colouring at average degree c: both starts at (c, u) with ``potts_population_pair``.  The
+    returned ``PathPoint.alpha`` holds c (the density axis of the plane)."""
+    return _point("potts", q, c, _check_path(path), u, beta, population, sweeps, measure, seed)
 
 
 def _lines(u: np.ndarray, gap: np.ndarray, ddphi: np.ndarray, overlap_gap: float) -> tuple[float, float, float]:
@@ -150,8 +169,10 @@ class PathPlane:
 
     Attributes
     ----------
-    k, path : clause size and "gaussian" (u = gamma) or "erasure" (u = theta).
-    alpha (A,), grid (G,) : the densities and path values.
+    k, path : clause size k (NAE-SAT) or number of colours q (Potts), and "gaussian" (u = gamma) or
+        "erasure" (u = theta).
+    alpha (A,), grid (G,) : the densities (clause density alpha, or average degree c for Potts) and the
+        path values.
     overlap_informed, overlap_uninformed, *_err (A, G) : mean overlaps of the two starts.
     dphi_informed, dphi_uninformed, *_err (A, G) : Delta Phi of the two starts (same reference).
     sp1, sp2, it (A,) : the lines of the module docstring (NaN where absent or outside the grid).
@@ -159,6 +180,7 @@ class PathPlane:
     tricritical : rough estimate (alpha, u) from the grid: the smallest alpha of the plane with a
         coexistence window, and the window's middle (NaN if none); ``naesat_generative_threshold`` refines.
     params, seconds : run settings and wall time.
+    family : "naesat" or "potts".
     """
 
     k: int
@@ -180,6 +202,7 @@ class PathPlane:
     tricritical: tuple[float, float]
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
+    family: str = "naesat"
 
     @property
     def coexistence(self) -> np.ndarray:
@@ -212,15 +235,16 @@ class PathPlane:
         ax.plot(self.alpha, self.it, "k-", label="IT (first order)")
         if np.all(np.isfinite(self.tricritical)):
             ax.plot(*self.tricritical, "ro", label="tricritical (grid)")
-        ax.set_xlabel(r"$\alpha$")
+        ax.set_xlabel(r"$\alpha$" if self.family == "naesat" else "$c$ (average degree)")
         ax.set_ylabel(_LABELS[self.path])
-        ax.set_title(f"planted {self.k}-NAE-SAT, {self.path} path")
+        what = f"{self.k}-NAE-SAT" if self.family == "naesat" else f"{self.k}-colouring"
+        ax.set_title(f"planted {what}, {self.path} path")
         ax.legend(fontsize=8)
         return ax
 
 
-def _check_common(k, path, beta, population, sweeps, measure, overlap_gap):
-    k = check_k(k)
+def _check_common(k, path, beta, population, sweeps, measure, overlap_gap, family="naesat"):
+    k = check_k(k) if family == "naesat" else check_int("q", k, minimum=2)
     path = _check_path(path)
     beta = check_beta(beta)
     population = check_int("population", population, minimum=10)
@@ -240,11 +264,25 @@ def naesat_path_plane(k: int, alphas, path: str, grid=None, *, beta: float = mat
     sweeps member updates, about 2.5 µs each at k = 5, alpha ≈ 9 on one core).  See the module docstring
     for the definitions and biases.
     """
+    return _plane("naesat", k, alphas, "alphas", path, grid, beta, population, sweeps, measure, overlap_gap, seed)
+
+
+def potts_path_plane(q: int, cs, path: str, grid=None, *, beta: float = math.inf, population: int = 5000,
+                     sweeps: int = 200, measure: int = 50, overlap_gap: float = 0.05,
+                     seed: SeedLike = None) -> PathPlane:
+    r"""``naesat_path_plane`` for planted q-colouring / Potts at the average degrees ``cs`` (the plane's
+    ``alpha`` axis holds c, its ``k`` holds q; ``family`` is "potts").  Every cell is two
+    ``potts_population_dynamics`` runs sharing their random environment."""
+    return _plane("potts", q, cs, "cs", path, grid, beta, population, sweeps, measure, overlap_gap, seed)
+
+
+def _plane(family, k, alphas, alphas_name, path, grid, beta, population, sweeps, measure, overlap_gap,
+           seed) -> PathPlane:
     k, path, beta, population, sweeps, measure, overlap_gap = _check_common(k, path, beta, population, sweeps,
-                                                                            measure, overlap_gap)
+                                                                            measure, overlap_gap, family)
     alphas = np.asarray(alphas, dtype=float).ravel()
     if alphas.size == 0 or np.any(~np.isfinite(alphas)) or np.any(alphas < 0):
-        raise ValueError(f"alphas must be a non-empty array of finite values >= 0, got {alphas!r}")
+        raise ValueError(f"{alphas_name} must be a non-empty array of finite values >= 0, got {alphas!r}")
     u = _check_grid(path, default_grid(path) if grid is None else grid)
     rng = make_rng(seed)
     t0 = time.perf_counter()
@@ -256,8 +294,8 @@ def naesat_path_plane(k: int, alphas, path: str, grid=None, *, beta: float = mat
     tri = (math.nan, math.nan)
     for i, a in enumerate(alphas):
         for j, uj in enumerate(u):
-            pt = naesat_path_point(k, float(a), path, float(uj), beta=beta, population=population, sweeps=sweeps,
-                                   measure=measure, seed=int(rng.integers(0, 2**63 - 1)))
+            pt = _point(family, k, float(a), path, float(uj), beta, population, sweeps, measure,
+                        int(rng.integers(0, 2**63 - 1)))
             for name in arrays:
                 arrays[name][i, j] = getattr(pt, name)
         gap = arrays["overlap_informed"][i] - arrays["overlap_uninformed"][i]
@@ -272,7 +310,7 @@ def naesat_path_plane(k: int, alphas, path: str, grid=None, *, beta: float = mat
     params = {"beta": beta, "population": population, "sweeps": sweeps, "measure": measure,
               "seed": seed_repr(seed)}
     return PathPlane(k=k, path=path, alpha=alphas, grid=u, sp1=sp1, sp2=sp2, it=it, overlap_gap=overlap_gap,
-                     tricritical=tri, params=params, seconds=time.perf_counter() - t0, **arrays)
+                     tricritical=tri, params=params, seconds=time.perf_counter() - t0, family=family, **arrays)
 
 
 @dataclass
@@ -281,7 +319,7 @@ class GenerativeThresholdResult:
 
     Attributes
     ----------
-    k, path : as in ``PathPlane``.
+    k, path, family : as in ``PathPlane`` (for Potts, k is q and alpha is the average degree c).
     alpha, alpha_err : midpoint and half-width of the final bisection bracket [lo, hi]: no coexistence
         at lo, coexistence at hi (NaN, NaN when ``found`` is False).
     found : False when no coexistence was seen even at the upper end of ``alpha_range``.
@@ -300,6 +338,7 @@ class GenerativeThresholdResult:
     rows: list = field(default_factory=list)
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
+    family: str = "naesat"
 
 
 def naesat_generative_threshold(k: int, path: str, *, alpha_range: tuple[float, float] | None = None,
@@ -318,8 +357,28 @@ def naesat_generative_threshold(k: int, path: str, *, alpha_range: tuple[float, 
     lo must show no coexistence (else ``ValueError``); if hi shows none, ``found`` is False (e.g. a
     continuous transition, where no first-order line meets the path).
     """
+    return _threshold("naesat", k, path, alpha_range, "alpha_range", grid, tol, beta, population, sweeps,
+                      measure, overlap_gap, refine, n_refine, seed)
+
+
+def potts_generative_threshold(q: int, path: str, *, c_range: tuple[float, float] | None = None,
+                               grid=None, tol: float = 0.05, beta: float = math.inf, population: int = 5000,
+                               sweeps: int = 200, measure: int = 50, overlap_gap: float = 0.05,
+                               refine: int = 2, n_refine: int = 3,
+                               seed: SeedLike = None) -> GenerativeThresholdResult:
+    r"""``naesat_generative_threshold`` for planted q-colouring / Potts: the smallest average degree c at which
+    the two starts coexist at some path value u > 0, by bisection in ``c_range`` (default (0.5, 0.995) ·
+    c_KS, c_KS = ((q - 1 + e^{-beta}) / (1 - e^{-beta}))^2).  The result's ``alpha`` holds c.
+    For q = 3 colouring the transition at u = 0 is continuous (c_d = c_c = c_KS = 4) and ``found`` may be
+    False."""
+    return _threshold("potts", q, path, c_range, "c_range", grid, tol, beta, population, sweeps, measure,
+                      overlap_gap, refine, n_refine, seed)
+
+
+def _threshold(family, k, path, alpha_range, range_name, grid, tol, beta, population, sweeps, measure,
+               overlap_gap, refine, n_refine, seed) -> GenerativeThresholdResult:
     k, path, beta, population, sweeps, measure, overlap_gap = _check_common(k, path, beta, population, sweeps,
-                                                                            measure, overlap_gap)
+                                                                            measure, overlap_gap, family)
     tol = check_real("tol", tol, minimum=0.0, strict_min=True)
     refine = check_int("refine", refine, minimum=0)
     n_refine = check_int("n_refine", n_refine, minimum=1)
@@ -327,23 +386,22 @@ def naesat_generative_threshold(k: int, path: str, *, alpha_range: tuple[float, 
     u0 = u0[u0 > 0]
     if u0.size == 0:
         raise ValueError("grid must contain values > 0")
-    ks = naesat_kesten_stigum(k, beta)
+    ks = naesat_kesten_stigum(k, beta) if family == "naesat" else potts_kesten_stigum(k, beta)
     if alpha_range is None:
         if not math.isfinite(ks):
-            raise ValueError("beta = 0 carries no information: give alpha_range")
+            raise ValueError(f"beta = 0 carries no information: give {range_name}")
         lo, hi = 0.5 * ks, 0.995 * ks
     else:
         lo, hi = float(alpha_range[0]), float(alpha_range[1])
-        check_real("alpha_range[0]", lo, minimum=0.0)
+        check_real(f"{range_name}[0]", lo, minimum=0.0)
         if not hi > lo:
-            raise ValueError(f"alpha_range must be (lo, hi) with hi > lo, got {alpha_range}")
+            raise ValueError(f"{range_name} must be (lo, hi) with hi > lo, got {alpha_range}")
     rng = make_rng(seed)
     t0 = time.perf_counter()
     rows: list[dict] = []
 
     def point(a: float, u: float) -> PathPoint:
-        pt = naesat_path_point(k, a, path, u, beta=beta, population=population, sweeps=sweeps, measure=measure,
-                               seed=int(rng.integers(0, 2**63 - 1)))
+        pt = _point(family, k, a, path, u, beta, population, sweeps, measure, int(rng.integers(0, 2**63 - 1)))
         rows.append(dict(pt.row(), coexistence=bool(pt.gap > overlap_gap)))
         return pt
 
@@ -363,14 +421,15 @@ def naesat_generative_threshold(k: int, path: str, *, alpha_range: tuple[float, 
         return False, (math.nan, math.nan)
 
     params = {"beta": beta, "population": population, "sweeps": sweeps, "measure": measure, "tol": tol,
-              "overlap_gap": overlap_gap, "refine": refine, "n_refine": n_refine, "alpha_range": (lo, hi),
+              "overlap_gap": overlap_gap, "refine": refine, "n_refine": n_refine, range_name: (lo, hi),
               "grid": u0.tolist(), "seed": seed_repr(seed)}
     found_hi, window = coexists(hi)
     if not found_hi:
         return GenerativeThresholdResult(k, path, math.nan, math.nan, False, (math.nan, math.nan), rows, params,
-                                         time.perf_counter() - t0)
+                                         time.perf_counter() - t0, family)
     if coexists(lo)[0]:
-        raise ValueError(f"the two starts already differ at the lower end alpha = {lo:g}; lower alpha_range")
+        what = "alpha" if family == "naesat" else "c"
+        raise ValueError(f"the two starts already differ at the lower end {what} = {lo:g}; lower {range_name}")
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
         hit, win = coexists(mid)
@@ -379,8 +438,9 @@ def naesat_generative_threshold(k: int, path: str, *, alpha_range: tuple[float, 
         else:
             lo = mid
     return GenerativeThresholdResult(k, path, 0.5 * (lo + hi), 0.5 * (hi - lo), True, window, rows, params,
-                                     time.perf_counter() - t0)
+                                     time.perf_counter() - t0, family)
 
 
 __all__ = ["GenerativeThresholdResult", "PathPlane", "PathPoint", "default_grid", "naesat_generative_threshold",
-           "naesat_path_plane", "naesat_path_point"]
+           "naesat_path_plane", "naesat_path_point", "potts_generative_threshold", "potts_path_plane",
+           "potts_path_point"]
