@@ -88,6 +88,7 @@ from samplers.denoisers.bp import BPDenoiser  # noqa: E402
 from samplers.diffusion import StochasticLocalization  # noqa: E402
 from samplers.neural.continuous_vs_masked import (  # noqa: E402
     lens_verdicts,
+    paired_bad_difference,
     sample_violations,
     summarise_violations,
     train_channels,
@@ -227,14 +228,7 @@ def derive_density(B: dict, alpha: float) -> dict:
             d = row["violations"][label][f"minus_{ref}"]
             row["verdicts"][label]["not_worse_than_bp_2se"] = d["not_worse_2se"]
             # failures count too: per instance, bad = failed or violating; paired difference learned - BP
-            bad = {k: np.asarray(raw[k]["failed"], bool) | (np.nan_to_num(np.asarray(raw[k]["violations"], float)) > 0)
-                   for k in (label, ref)}
-            db = stats(bad[label].astype(float) - bad[ref].astype(float)) if bad[label].size else None
-            if db is not None:
-                exact = bool(np.all(bad[label] == bad[ref]))
-                db["not_worse_2se"] = bool(exact or (db["count"] > 1 and math.isfinite(db["stderr"])
-                                                     and db["mean"] <= 2 * db["stderr"]))
-            row["verdicts"][label]["bad_minus_bp"] = db
+            row["verdicts"][label]["bad_minus_bp"] = paired_bad_difference(raw, label, ref)
     mg = row.get("marginals", {})
     row["marginals_within_0.02"] = {c: bool(m["mad"] <= 0.02) for c, m in mg.items()}
     return row

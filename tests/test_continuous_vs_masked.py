@@ -27,6 +27,7 @@ from samplers.neural.continuous_vs_masked import (
     lens_expectation,
     lens_verdicts,
     observed_failure,
+    paired_bad_difference,
     sample_violations,
     summarise_violations,
 )
@@ -69,6 +70,21 @@ def test_summary_fields_solved_fraction_bad_restarts():
     # a record without restarts (older layout) reads as none
     old = {"violations": [0.0, 1.0], "failed": [False, False], "seconds": [1.0, 1.0]}
     assert summarise_violations({"b": old})["b"]["restarts"] == 0
+
+
+def test_paired_bad_difference_counts_failed_samples():
+    """A failed sample (no violation count) is bad: learned fails on 3 of 4 where the reference fails on none, so
+    the paired difference is 0.75 and not within 2 standard errors (se = 0.25).  Mutant: dropping the failed flag
+    (counting only violations) would give 0 and call it not worse."""
+    raw = {"L": _raw([math.nan, math.nan, 0, math.nan], failed=[True, True, False, True]), "R": _raw([0, 0, 0, 0])}
+    d = paired_bad_difference(raw, "L", "R")
+    assert d["mean"] == pytest.approx(0.75) and d["stderr"] == pytest.approx(0.25) and d["count"] == 4
+    assert d["not_worse_2se"] is False
+    same = {"L": _raw([1, 0]), "R": _raw([2, 0])}  # bad on the same instance: equal everywhere
+    assert paired_bad_difference(same, "L", "R")["not_worse_2se"] is True
+    assert paired_bad_difference({"L": _raw([]), "R": _raw([])}, "L", "R") is None
+    with pytest.raises(ValueError, match="one sample per instance"):
+        paired_bad_difference({"L": _raw([0, 1]), "R": _raw([0])}, "L", "R")
 
 
 def test_observed_failure_rule():

@@ -53,7 +53,7 @@ from .planted_sparse_data import PlantedSparsePairs
 from .training import check_positive_int, pick_device
 
 __all__ = ["CHANNEL_RUNS", "ChannelTraining", "train_channels", "sample_violations", "summarise_violations",
-           "lens_expectation", "observed_failure", "lens_verdicts"]
+           "paired_bad_difference", "lens_expectation", "observed_failure", "lens_verdicts"]
 
 #: The two training paths: "gaussian" (continuous diffusion) and "erasure" (masked / autoregressive).
 CHANNEL_RUNS = ("gaussian", "erasure")
@@ -206,6 +206,28 @@ def summarise_violations(raw: dict[str, dict], references: dict[str, str] | None
         d["within_2se"] = bool(exact or (d["count"] > 1 and math.isfinite(se) and abs(d["mean"]) <= 2 * se))
         d["not_worse_2se"] = bool(exact or (d["count"] > 1 and math.isfinite(se) and d["mean"] <= 2 * se))
         out[label][f"minus_{ref}"] = d
+    return out
+
+
+def paired_bad_difference(raw: dict[str, dict], label: str, reference: str) -> dict | None:
+    """Per instance, bad = the sample failed (a contradiction after the allowed restarts) or violates a constraint;
+    the paired difference bad(label) - bad(reference) over the instances (mean, standard error, count), with
+    ``not_worse_2se``: both equal on every instance, or the mean difference <= 2 standard errors.  Unlike the
+    violation counts this keeps the failed samples.  None when there are no samples."""
+    bad = {}
+    for k in (label, reference):
+        v = np.nan_to_num(np.asarray(raw[k]["violations"], dtype=float))
+        bad[k] = np.asarray(raw[k]["failed"], dtype=bool) | (v > 0)
+    if bad[label].size == 0:
+        return None
+    if bad[label].shape != bad[reference].shape:
+        raise ValueError(f"{label!r} and {reference!r} must have one sample per instance each, got "
+                         f"{bad[label].size} and {bad[reference].size}")
+    d = bad[label].astype(float) - bad[reference].astype(float)
+    se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
+    out = {"mean": float(d.mean()), "stderr": se, "count": int(d.size)}
+    exact = bool(np.all(bad[label] == bad[reference]))
+    out["not_worse_2se"] = bool(exact or (d.size > 1 and math.isfinite(se) and out["mean"] <= 2 * se))
     return out
 
 
