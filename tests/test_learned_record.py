@@ -102,16 +102,33 @@ def test_readme_quotes_the_van_ising_record():
     """The README's VAN paragraph (2D Ising L = 16 against Kaufman, SK(64) against tempering) is the JSON's."""
     d = json.loads((ROOT / "docs" / "figures" / "van_ising.json").read_text())
     text = " ".join((ROOT / "README.md").read_text().split())
-    para = text[text.index("python benchmarks/van_ising.py"):][:1400]
+    para = text[text.index("python benchmarks/van_ising.py"):][:2200]
     v = d["ising"]["0.44"]
-    m = re.search(r"variational free energy is (\S+) \(relative\) above the exact one and the importance-sampled "
+    m = re.search(r"after (\d+) steps of batch (\d+) \((\d+) parameters, (\d+) s CPU\), the variational free energy "
+                  r"is (\S+) \(relative\) above the exact one and the importance-sampled "
                   r"log Z is (\S+) below it \((\S+) standard errors, ESS / S = (\S+)\)", para)
     assert m is not None
-    f_rel, is_rel, dev, ess = (float(g) for g in m.groups())
+    steps, batch, params, cpu = (int(g) for g in m.groups()[:4])
+    assert (steps, batch, params) == (sum(v["training"]["steps"]), v["training"]["batch_size"],
+                                      v["network"]["n_parameters"])
+    assert cpu == round(v["training"]["cpu_seconds"])
+    f_rel, is_rel, dev, ess = (float(g) for g in m.groups()[4:])
     assert f"{v['free_energy_relative_error']:.1e}" == f"{f_rel:.1e}"
     assert f"{v['is_log_Z_relative_error']:.1e}" == f"{is_rel:.1e}"
     assert v["is_log_Z_deviation_in_stderr"] < 0 and round(-v["is_log_Z_deviation_in_stderr"], 1) == dev
     assert round(v["ess_per_sample"], 3) == ess
+    # the shorter run of the same network, quoted beside it
+    short = [e for e in d["earlier_runs"] if e["beta"] == 0.44 and e["network"] == v["network"]]
+    m = re.search(r"The same network after (\d+) steps was (\S+) above", para)
+    assert m is not None and short
+    assert int(m.group(1)) == sum(short[-1]["training"]["steps"])
+    assert f"{short[-1]['free_energy_relative_error']:.1e}" == f"{float(m.group(2).rstrip(':')):.1e}"
+    dev_short = re.search(r"estimate, (\S+) standard errors from exact after", para)
+    assert dev_short is not None and float(dev_short.group(1)) == round(-short[-1]["is_log_Z_deviation_in_stderr"], 1)
+    assert "is now more than 3 away" in para and v["is_log_Z_deviation_in_stderr"] < -3
+    curve = [abs(x) for x in v["training_curve"]["relative_error"]]
+    flat = curve[len(curve) * 2 // 5:]
+    assert max(flat) < 1.1 * min(flat)  # "the training curve is flat from soon after the annealing ends"
     # the issue's targets are stated as not met, and they are not
     assert v["free_energy_relative_error"] > 1e-3 and v["is_log_Z_relative_error"] > 1e-4
     worst = max(abs(s["is_minus_pt_in_combined_stderr"]) for s in d["sk"]["betas"].values())
