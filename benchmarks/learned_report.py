@@ -1,7 +1,7 @@
 r"""One report on the learned samplers at scale (issue 17): run the learned benchmarks, collect what they measured.
 
-The learned samplers are judged by five benchmark scripts, each writing a JSON file and a figure under
-``docs/figures``:
+The learned samplers are judged by six benchmark scripts, each writing a JSON file (and, all but the last, a
+figure) under ``docs/figures``:
 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
   sparse Rademacher rho = 0.05 easy / hard) against state evolution;
@@ -11,12 +11,14 @@ The learned samplers are judged by five benchmark scripts, each writing a JSON f
   against masked diffusion on planted 5-NAE-SAT;
 * ``learned_autoregressive.py``: the amortised (tensor) AMP networks on the erasure path, ``Autoregressive`` over
   them against over AMP, on the spiked Wigner model and on either side of T_autoregressive on the planted 3-spin.
+* ``learned_colouring.py``: the learned message-passing samplers (diffusion and autoregressive) on planted
+  5-colouring below and above the lens' generative thresholds, against the same samplers over BP.
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the five scripts one after the
+the figures' paths and each source's machine and load.  ``--run`` first runs the six scripts one after the
 other (``--quick`` passes their smoke mode on and writes to a scratch directory, ``--out``), so one command
-regenerates the whole record: about two and a half hours on 2 loaded cores, a few minutes with ``--quick``.
+regenerates the whole record: about three and a half hours on 2 loaded cores, a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
 
@@ -31,7 +33,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons", "learned_autoregressive")
+SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons", "learned_autoregressive",
+           "learned_colouring")
 
 
 def _row(source: str, statement: str, value, target: str, met) -> dict:
@@ -107,22 +110,34 @@ def rows_comparisons(d: dict) -> list[dict]:
                         f"{len(A['samples_summary']) - len(bad)} of {len(A['samples_summary'])}", "all",
                         not bad))
     B = d.get("B") or {}
-    for alpha, block in sorted((B.get("by_alpha") or {}).items(), key=lambda kv: float(kv[0])):
+    return out + lens_rows("learned_comparisons", B.get("by_alpha"), "5-NAE-SAT alpha", "solutions", mad_value=False)
+
+
+def rows_colouring(d: dict) -> list[dict]:
+    return lens_rows("learned_colouring", d.get("by_c"), "5-colouring c", "proper colourings")
+
+
+def lens_rows(source: str, by_density: dict | None, what: str, good: str, mad_value: bool = True) -> list[dict]:
+    """Per test density (``what = value``) of a learned-against-BP sampling record: each sampler's verdict against
+    the lens, the paired count of its bad samples (failed or violating) minus the BP-driven sampler's, and whether
+    each network's marginals are within 0.02 of BP's (with the value when ``mad_value``)."""
+    out = []
+    for x, block in sorted((by_density or {}).items(), key=lambda kv: float(kv[0])):
         for sampler, v in block["verdicts"].items():
-            out.append(_row("learned_comparisons", f"5-NAE-SAT alpha = {alpha}, {sampler}: observed against the lens",
+            out.append(_row(source, f"{what} = {x}, {sampler}: observed against the lens",
                             f"{v['observed']} / lens {v['lens']}", "agrees", v["agrees"]))
             if v.get("bad_minus_bp"):  # failed or violating samples, learned minus BP-driven, paired by instance
-                out.append(_row("learned_comparisons", f"5-NAE-SAT alpha = {alpha}, {sampler}: samples that are not "
-                                "solutions, minus BP's (paired)", v["bad_minus_bp"]["mean"],
-                                "not worse than BP by 2 SE", v["bad_minus_bp"]["not_worse_2se"]))
+                out.append(_row(source, f"{what} = {x}, {sampler}: samples that are not {good}, minus BP's (paired)",
+                                v["bad_minus_bp"]["mean"], "not worse than BP by 2 SE",
+                                v["bad_minus_bp"]["not_worse_2se"]))
         for channel, ok in block["marginals_within_0.02"].items():
-            out.append(_row("learned_comparisons", f"5-NAE-SAT alpha = {alpha}: {channel}-trained marginals within "
-                            "0.02 of BP's", None, "<= 0.02", ok))
+            out.append(_row(source, f"{what} = {x}: {channel}-trained marginals within 0.02 of BP's",
+                            block["marginals"][channel]["mad"] if mad_value else None, "<= 0.02", ok))
     return out
 
-
 EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "learned_tensor": rows_tensor,
-           "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive}
+           "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive,
+           "learned_colouring": rows_colouring}
 
 
 def collect(figures: Path) -> dict:
@@ -157,7 +172,7 @@ def markdown(report: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--run", action="store_true", help="run the five learned benchmarks first (one after the other)")
+    ap.add_argument("--run", action="store_true", help="run the six learned benchmarks first (one after the other)")
     ap.add_argument("--quick", action="store_true", help="with --run: their smoke modes, into --out")
     ap.add_argument("--out", default=None, help="folder of the JSON files and of the report (default docs/figures; "
                                                 "with --quick a scratch folder is required)")

@@ -256,3 +256,39 @@ def test_readme_quotes_the_masked_depth_record():
     assert f"({S['adaptive']['passes_per_query']:.1f} passes per query:" in text
     assert f"settles after {S['untrained-adaptive']['passes_per_query']:.1f} passes per query and solves 1 of 4" in text
     assert f"`python benchmarks/masked_depth.py` ({d['wall_seconds'] / 60:.0f} min on 2 loaded cores;" in text
+
+
+def test_readme_quotes_the_learned_colouring_record():
+    """The planted 5-colouring paragraph: thresholds, per-sampler counts on either side, violated edges, marginals,
+    duration; and every verdict agrees with the lens (the README says so)."""
+    d = json.loads((ROOT / "docs" / "figures" / "learned_colouring.json").read_text())
+    text = " ".join((ROOT / "README.md").read_text().split())
+    para = text[text.index("`python benchmarks/learned_colouring.py`"):][:2200]
+    th, st = d["thresholds"], d["settings"]
+    assert f"{d['wall_seconds'] / 60:.0f} min on 2 loaded cores" in para
+    assert (f"tricritical degrees at c = {th['alpha_diffusion']} (Gaussian path) and "
+            f"{th['alpha_autoregressive']}") in para
+    assert f"c_d = {th['c_d']}" in para and f"c_c = {th['c_c']:g} and c_KS = {th['c_KS']:g}" in para
+    assert (st["n"], st["instances"], st["train_n"], st["train_c"]) == (1000, 8, [200, 600], [8.0, 15.0])
+    lo, hi = d["by_c"]["10"], d["by_c"]["14"]
+
+    def solved(row, label):
+        v = row["violations"][label]
+        return round(v["solved_fraction"] * v["samples"])
+
+    assert solved(lo, "SL/learned-gaussian") == solved(lo, "SL/BP") == 7
+    assert solved(lo, "AR/learned-erasure") == solved(lo, "AR/BP") == 8
+    assert "a proper colouring on 7 of 8 instances, as SL over BP does," in para
+    assert "on 8 of 8, as AR over BP does" in para
+    assert all(solved(hi, k) == 0 for k in hi["violations"])
+    v = {k: hi["violations"][k]["violations"] for k in hi["violations"]}
+    assert (f"SL leaves {v['SL/learned-gaussian']['mean']:.1f} ± {v['SL/learned-gaussian']['stderr']:.1f} violated "
+            f"edges over the learned network and {v['SL/BP']['mean']:.1f} ± {v['SL/BP']['stderr']:.1f} over BP") in para
+    assert hi["violations"]["AR/learned-erasure"]["failed"] == 8 and st["max_restarts"] == 3
+    assert f"AR over BP leaves {v['AR/BP']['mean']:.1f} ± {v['AR/BP']['stderr']:.1f}" in para
+    assert "Every verdict agrees with the lens" in para
+    assert all(r["verdicts"][k]["agrees"] is True for r in (lo, hi) for k in r["verdicts"])
+    assert all(r["verdicts"][k]["lens"] == ("works" if r is lo else "fails") for r in (lo, hi) for k in r["verdicts"])
+    mg = {ch: [r["marginals"][ch]["mad"] for r in (lo, hi)] for ch in ("erasure", "gaussian")}
+    assert (f"is {mg['erasure'][0]:.4f} (c = 10) and {mg['erasure'][1]:.4f} (c = 14) for the erasure network, but "
+            f"{mg['gaussian'][0]:.3f} and {mg['gaussian'][1]:.3f} for the Gaussian one") in para
