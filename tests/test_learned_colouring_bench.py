@@ -79,6 +79,16 @@ def test_from_json_rewrites_summaries_and_figure(tmp_path):
     d = json.loads((out / "learned_colouring.json").read_text())
     assert d["by_c"]["14"]["verdicts"]["SL/BP"]["observed"] == "fails"
     assert (out / "learned_colouring.png").stat().st_size > 0
+    # a record of the diffusion half only (``--drivers SL``) keeps its own name and summarises what it has
+    one = _report(bench)
+    one["settings"]["name"] = "learned_colouring_damped"
+    for row in one["by_c"].values():
+        row["raw"] = {k: v for k, v in row["raw"].items() if k.startswith("SL/")}
+    src.write_text(json.dumps(one))
+    assert bench.main(["--from-json", str(src), "--out", str(out)]) == 0
+    d = json.loads((out / "learned_colouring_damped.json").read_text())
+    assert set(d["by_c"]["10"]["verdicts"]) == {"SL/learned-gaussian", "SL/BP"}
+    assert (out / "learned_colouring_damped.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("argv, pattern", [
@@ -86,6 +96,9 @@ def test_from_json_rewrites_summaries_and_figure(tmp_path):
     (["--cs", "-1"], "--cs must be positive"),
     (["--instances", "0"], "--instances must be >= 1"),
     (["--threads", "0"], "--threads must be >= 1"),
+    (["--damping", "1.0"], "--damping must be in [0, 1)"),
+    (["--name", "../x"], "--name must be a plain file name"),
+    (["--drivers", "MCMC"], "invalid choice"),
 ])
 def test_bad_command_line_is_a_clear_error(argv, pattern, capsys):
     with pytest.raises(SystemExit) as e:
