@@ -59,14 +59,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import spinglass as sg  # noqa: E402
-from samplers.autoregressive import Autoregressive  # noqa: E402
 from samplers.denoisers.bp import BPDenoiser  # noqa: E402
-from samplers.diffusion import StochasticLocalization  # noqa: E402
 from samplers.neural.continuous_vs_masked import (  # noqa: E402
-    lens_verdicts,
-    paired_bad_difference,
+    channel_samplers,
+    density_verdicts,
     sample_violations,
-    summarise_violations,
     train_channels,
 )
 from samplers.neural.message_passing_training import compare_with_bp  # noqa: E402
@@ -84,8 +81,6 @@ FULL = {"q": 5, "train_n": (200, 600), "train_c": (8.0, 15.0), "steps": 150, "in
         "name": "learned_colouring"}
 QUICK = {**FULL, "train_n": (100, 200), "steps": 8, "n": 200, "instances": 2, "sl_steps": 29, "marginal_instances": 2,
          "max_restarts": 1}
-DRIVERS = {"SL/learned-gaussian": "SL", "AR/learned-erasure": "AR", "SL/BP": "SL", "AR/BP": "AR"}
-REFERENCES = {"SL/learned-gaussian": "SL/BP", "AR/learned-erasure": "AR/BP"}
 
 
 def log(msg: str) -> None:
@@ -99,15 +94,8 @@ def ckey(c: float) -> str:
 def derive(report: dict, c: float) -> dict:
     """One degree's summaries from its raw samples: violations per sampler, paired differences to BP, verdicts."""
     row = report["by_c"][ckey(c)]
-    raw = row["raw"]
-    row["violations"] = summarise_violations(raw, {k: v for k, v in REFERENCES.items() if k in raw and v in raw})
-    n_edges = row["edges_mean"]
-    row["verdicts"] = lens_verdicts(row["violations"], c, max(1, int(round(n_edges))), report["thresholds"],
-                                    {k: v for k, v in DRIVERS.items() if k in raw}, n_variables=report["settings"]["n"])
-    for label, ref in REFERENCES.items():
-        if label in row["violations"]:
-            row["verdicts"][label]["not_worse_than_bp_2se"] = row["violations"][label][f"minus_{ref}"]["not_worse_2se"]
-            row["verdicts"][label]["bad_minus_bp"] = paired_bad_difference(raw, label, ref)
+    row["violations"], row["verdicts"] = density_verdicts(row["raw"], c, max(1, int(round(row["edges_mean"]))),
+                                                          report["thresholds"], n_variables=report["settings"]["n"])
     row["marginals_within_0.02"] = {ch: bool(m["mad"] <= 0.02) for ch, m in row.get("marginals", {}).items()}
     return row
 
@@ -123,24 +111,14 @@ def run(cfg: dict, out: Path, meta: dict) -> dict:
                         c=cfg["train_c"])
     report = {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
               "thresholds": dict(THRESHOLDS), "training_settings": tr.settings,
-              "training": {ch: {"loss": tr.loss[ch], "cpu_seconds": float(tr.cpu_seconds[ch][-1]),
-                                "loss_last_quarter_mean": float(tr.loss[ch][-max(1, len(tr.loss[ch]) // 4):].mean())}
-                           for ch in tr.loss},
+              "training": tr.summary(),
               "cost": {"training": {"cpu_seconds": time.process_time() - c0, "wall_seconds": time.perf_counter() - w0}},
               "by_c": {}, **meta}
     log("trained: " + ", ".join(f"{ch} {v['cpu_seconds']:.1f} s CPU, final loss {v['loss_last_quarter_mean']:.4f}"
                                 for ch, v in report["training"].items()))
-    ar = dict(reveal_per_step=cfg["reveal_per_step"], on_contradiction="restart", max_restarts=cfg["max_restarts"])
-    bp = functools.partial(BPDenoiser, **cfg["bp"])
-    samplers = {
-        "SL/learned-gaussian": StochasticLocalization(tr.networks["gaussian"].factory(device="cpu",
-                                                                                     contradictions="ignore"),
-                                                      n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
-        "AR/learned-erasure": Autoregressive(tr.networks["erasure"].factory(device="cpu"), **ar),
-        "SL/BP": StochasticLocalization(bp, n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
-        "AR/BP": Autoregressive(bp, **ar),
-    }
-    samplers = {k: v for k, v in samplers.items() if DRIVERS[k] in cfg["drivers"]}
+    samplers = channel_samplers(tr, functools.partial(BPDenoiser, **cfg["bp"]), sl_steps=cfg["sl_steps"],
+                                sl_T=cfg["sl_T"], reveal_per_step=cfg["reveal_per_step"],
+                                max_restarts=cfg["max_restarts"], drivers=cfg["drivers"])
     for c in cfg["cs"]:
         c0, w0 = time.process_time(), time.perf_counter()
         marg = {}

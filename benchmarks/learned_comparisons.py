@@ -83,14 +83,12 @@ import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
 from analysis.theory.state_evolution import StateEvolution  # noqa: E402
 from analysis.theory.transitions import analyze_path  # noqa: E402
-from samplers.autoregressive import Autoregressive  # noqa: E402
 from samplers.denoisers.bp import BPDenoiser  # noqa: E402
-from samplers.diffusion import StochasticLocalization  # noqa: E402
 from samplers.neural.continuous_vs_masked import (  # noqa: E402
-    lens_verdicts,
-    paired_bad_difference,
+    BP_REFERENCES,
+    channel_samplers,
+    density_verdicts,
     sample_violations,
-    summarise_violations,
     train_channels,
 )
 from samplers.neural.flow_vs_diffusion import compare_training, sample_quality  # noqa: E402
@@ -199,10 +197,6 @@ def part_a(cfg: dict) -> dict:
 
 
 # -- B -----------------------------------------------------------------------------------------------------------------
-DRIVERS = {"SL/learned-gaussian": "SL", "AR/learned-erasure": "AR", "SL/BP": "SL", "AR/BP": "AR"}
-REFERENCES = {"SL/learned-gaussian": "SL/BP", "AR/learned-erasure": "AR/BP"}
-
-
 def akey(alpha: float) -> str:
     """The key of a test density in ``B["by_alpha"]``."""
     return f"{float(alpha):g}"
@@ -214,21 +208,16 @@ def derive_density(B: dict, alpha: float) -> dict:
     continuous - masked paired difference, and the verdicts against the lens."""
     row = B["by_alpha"][akey(alpha)]
     raw = row["raw"]
-    row["violations"] = summarise_violations(raw, {k: v for k, v in REFERENCES.items() if k in raw and v in raw})
+    n_clauses = int(round(alpha * B["settings"]["n"]))
+    violations, verdicts = density_verdicts(raw, alpha, n_clauses, B["settings"]["thresholds"],
+                                            n_variables=B["settings"]["n"])
+    row["violations"] = violations
     a = np.asarray(raw["SL/learned-gaussian"]["violations"], float)
     b = np.asarray(raw["AR/learned-erasure"]["violations"], float)
     ok = np.isfinite(a) & np.isfinite(b)
     row["continuous_minus_masked_learned"] = (stats(a[ok] - b[ok]) if ok.sum() > 0
                                               else {"mean": math.nan, "stderr": math.nan, "count": 0})
-    n_clauses = int(round(alpha * B["settings"]["n"]))
-    row["verdicts"] = lens_verdicts(row["violations"], alpha, n_clauses, B["settings"]["thresholds"],
-                                    {k: v for k, v in DRIVERS.items() if k in raw}, n_variables=B["settings"]["n"])
-    for label, ref in REFERENCES.items():
-        if label in row["violations"]:
-            d = row["violations"][label][f"minus_{ref}"]
-            row["verdicts"][label]["not_worse_than_bp_2se"] = d["not_worse_2se"]
-            # failures count too: per instance, bad = failed or violating; paired difference learned - BP
-            row["verdicts"][label]["bad_minus_bp"] = paired_bad_difference(raw, label, ref)
+    row["verdicts"] = verdicts
     mg = row.get("marginals", {})
     row["marginals_within_0.02"] = {c: bool(m["mad"] <= 0.02) for c, m in mg.items()}
     return row
@@ -260,24 +249,15 @@ def part_b(cfg: dict, checkpoint=None) -> dict:
                         rows_per_instance=cfg["rows_per_instance"], lr=cfg["lr"], n_layers=cfg["n_layers"],
                         hidden=cfg["hidden"], damping=cfg.get("damping", 0.0), passes=cfg.get("passes", 1), seed=SEED,
                         k=cfg["k"], alpha=cfg["train_alpha"])
-    training = {c: {"loss": tr.loss[c], "cpu_seconds": float(tr.cpu_seconds[c][-1]),
-                    "loss_last_quarter_mean": float(tr.loss[c][-max(1, len(tr.loss[c]) // 4):].mean())}
-                for c in tr.loss}
+    training = tr.summary()
     log("[B] trained: " + ", ".join(f"{c} {v['cpu_seconds']:.1f} s CPU, final loss {v['loss_last_quarter_mean']:.4f}"
                                     for c, v in training.items()))
     B = {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
          "training_settings": tr.settings, "training": training, "by_alpha": {},
          "cost": {"training": {"cpu_seconds": time.process_time() - c0, "wall_seconds": time.perf_counter() - w0}}}
-    ar = dict(reveal_per_step=cfg["reveal_per_step"], on_contradiction="restart", max_restarts=cfg["max_restarts"])
-    bp = functools.partial(BPDenoiser, **cfg.get("bp", {}))
-    samplers = {
-        "SL/learned-gaussian": StochasticLocalization(tr.networks["gaussian"].factory(device="cpu",
-                                                                                     contradictions="ignore"),
-                                                      n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
-        "AR/learned-erasure": Autoregressive(tr.networks["erasure"].factory(device="cpu"), **ar),
-        "SL/BP": StochasticLocalization(bp, n_steps=cfg["sl_steps"], T=cfg["sl_T"]),
-        "AR/BP": Autoregressive(bp, **ar),
-    }
+    samplers = channel_samplers(tr, functools.partial(BPDenoiser, **cfg.get("bp", {})), sl_steps=cfg["sl_steps"],
+                                sl_T=cfg["sl_T"], reveal_per_step=cfg["reveal_per_step"],
+                                max_restarts=cfg["max_restarts"])
     for alpha in cfg["alphas"]:
         c0, w0 = time.process_time(), time.perf_counter()
         marg = {}
@@ -595,7 +575,7 @@ def finish(report: dict, out: Path) -> int:
               "not worse (2 s.e.) |")
         print("|---|---|---|---|")
         for key, row in sorted(B["by_alpha"].items(), key=lambda kv: float(kv[0])):
-            for label in REFERENCES:
+            for label in BP_REFERENCES:
                 db = row["verdicts"].get(label, {}).get("bad_minus_bp")
                 if db:
                     print(f"| {key} | {label} | {db['mean']:+.3f} ± {db['stderr']:.3f} ({db['count']} instances) | "

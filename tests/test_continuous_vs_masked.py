@@ -24,6 +24,8 @@ import spinglass as sg
 from samplers.autoregressive import Autoregressive
 from samplers.denoisers.bp import BPDenoiser
 from samplers.neural.continuous_vs_masked import (
+    SAMPLER_DRIVERS,
+    channel_samplers,
     lens_expectation,
     lens_verdicts,
     observed_failure,
@@ -85,6 +87,25 @@ def test_paired_bad_difference_counts_failed_samples():
     assert paired_bad_difference({"L": _raw([]), "R": _raw([])}, "L", "R") is None
     with pytest.raises(ValueError, match="one sample per instance"):
         paired_bad_difference({"L": _raw([0, 1]), "R": _raw([0])}, "L", "R")
+
+
+def test_channel_samplers_are_the_four_drivers_and_filter_by_driver():
+    """One sampler per ``SAMPLER_DRIVERS`` label, of the driver it names, over the network of its channel (or BP);
+    ``drivers`` keeps a subset.  Mutant: swapping the two networks would put the erasure network under diffusion."""
+    from samplers.autoregressive import Autoregressive
+    from samplers.diffusion import StochasticLocalization
+
+    tr = cvm.train_channels("potts", 30, steps=1, q=3, c=2.0)
+    all_four = channel_samplers(tr, BPDenoiser, sl_steps=5, sl_T=10.0, reveal_per_step=2, max_restarts=1)
+    assert list(all_four) == list(SAMPLER_DRIVERS)
+    kinds = {"SL": StochasticLocalization, "AR": Autoregressive}
+    assert all(isinstance(all_four[k], kinds[d]) for k, d in SAMPLER_DRIVERS.items())
+    model = sg.PlantedColoring(30, 3, 2.0, seed=0)
+    assert all_four["SL/learned-gaussian"].denoiser(model).network is tr.networks["gaussian"]
+    assert all_four["AR/learned-erasure"].denoiser(model).network is tr.networks["erasure"]
+    only_sl = channel_samplers(tr, BPDenoiser, sl_steps=5, sl_T=10.0, reveal_per_step=2, max_restarts=1,
+                               drivers=("SL",))
+    assert list(only_sl) == ["SL/learned-gaussian", "SL/BP"]
 
 
 def test_observed_failure_rule():

@@ -52,11 +52,16 @@ from .message_passing_training import planted_cross_entropy
 from .planted_sparse_data import PlantedSparsePairs
 from .training import check_positive_int, pick_device
 
-__all__ = ["CHANNEL_RUNS", "ChannelTraining", "train_channels", "sample_violations", "summarise_violations",
-           "paired_bad_difference", "lens_expectation", "observed_failure", "lens_verdicts"]
+__all__ = ["CHANNEL_RUNS", "SAMPLER_DRIVERS", "BP_REFERENCES", "ChannelTraining", "train_channels",
+           "channel_samplers", "sample_violations", "summarise_violations", "paired_bad_difference",
+           "lens_expectation", "observed_failure", "lens_verdicts", "density_verdicts"]
 
 #: The two training paths: "gaussian" (continuous diffusion) and "erasure" (masked / autoregressive).
 CHANNEL_RUNS = ("gaussian", "erasure")
+#: The four samplers of the comparison (:func:`channel_samplers`) and their drivers ("SL" or "AR").
+SAMPLER_DRIVERS = {"SL/learned-gaussian": "SL", "AR/learned-erasure": "AR", "SL/BP": "SL", "AR/BP": "AR"}
+#: Each learned sampler's BP-driven reference (the same driver over ``BPDenoiser``).
+BP_REFERENCES = {"SL/learned-gaussian": "SL/BP", "AR/learned-erasure": "AR/BP"}
 
 
 @dataclass
@@ -69,6 +74,13 @@ class ChannelTraining:
     cpu_seconds: dict[str, np.ndarray] = field(default_factory=dict)
     data: dict[str, PlantedSparsePairs] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+
+    def summary(self) -> dict[str, dict]:
+        """Per channel: the per-step losses, the CPU seconds of the whole training and the mean loss over its last
+        quarter (JSON-friendly apart from the loss array)."""
+        return {c: {"loss": self.loss[c], "cpu_seconds": float(self.cpu_seconds[c][-1]),
+                    "loss_last_quarter_mean": float(self.loss[c][-max(1, len(self.loss[c]) // 4):].mean())}
+                for c in self.loss}
 
 
 def train_channels(family: str, n, *, steps: int = 100, instances_per_step: int = 2, rows_per_instance: int = 4,
@@ -144,6 +156,28 @@ def train_channels(family: str, n, *, steps: int = 100, instances_per_step: int 
                                      "data": {c: d.describe() for c, d in data.items()}})
 
 
+def channel_samplers(training: ChannelTraining, bp, *, sl_steps: int, sl_T: float, reveal_per_step: int,
+                     max_restarts: int, drivers: Sequence[str] = ("SL", "AR")) -> dict:
+    """The samplers of the comparison, keyed as ``SAMPLER_DRIVERS``: ``StochasticLocalization`` (``sl_steps``,
+    ``sl_T``) over the Gaussian-trained network (contradictions ignored: it reads marginals, not revealed values)
+    and over ``bp`` (a ``BPDenoiser`` spec), ``Autoregressive`` (``reveal_per_step``, restarting up to
+    ``max_restarts`` times on a contradiction) over the erasure-trained network and over ``bp``; the networks run
+    on the CPU.  ``drivers`` keeps only the samplers of those drivers."""
+    from ..autoregressive import Autoregressive
+    from ..diffusion import StochasticLocalization
+
+    ar = dict(reveal_per_step=reveal_per_step, on_contradiction="restart", max_restarts=max_restarts)
+    nets = training.networks
+    samplers = {
+        "SL/learned-gaussian": StochasticLocalization(nets["gaussian"].factory(device="cpu", contradictions="ignore"),
+                                                      n_steps=sl_steps, T=sl_T),
+        "AR/learned-erasure": Autoregressive(nets["erasure"].factory(device="cpu"), **ar),
+        "SL/BP": StochasticLocalization(bp, n_steps=sl_steps, T=sl_T),
+        "AR/BP": Autoregressive(bp, **ar),
+    }
+    return {k: v for k, v in samplers.items() if SAMPLER_DRIVERS[k] in drivers}
+
+
 def sample_violations(models: Sequence, samplers: dict, *, seed: int = 0) -> dict[str, dict]:
     """One sample per model and sampler: {label: {"violations": [...], "failed": [...], "seconds": [...],
     "restarts": [...]}} (violations nan for a failed sample).
@@ -194,7 +228,7 @@ def summarise_violations(raw: dict[str, dict], references: dict[str, str] | None
         restarts = np.asarray(rec.get("restarts", [0] * v.size), dtype=float)
         out[label] = {"violations": _stats(v), "failed": int(failed.sum()), "samples": int(v.size),
                       "solved_fraction": float(np.mean(np.isfinite(v) & (v == 0))) if v.size else math.nan,
-                      "bad": int(np.sum(failed | (np.isfinite(v) & (v > 0)))),
+                      "bad": int(np.sum(_bad_samples(rec))),
                       "restarts": int(restarts[restarts >= 0].sum()),
                       "seconds": float(np.sum(rec["seconds"])), "values": list(map(float, rec["violations"]))}
     for label, ref in (references or {}).items():
@@ -209,15 +243,18 @@ def summarise_violations(raw: dict[str, dict], references: dict[str, str] | None
     return out
 
 
+def _bad_samples(rec: dict) -> np.ndarray:
+    """Per sample: failed (a contradiction after the allowed restarts) or violating a constraint."""
+    v = np.asarray(rec["violations"], dtype=float)
+    return np.asarray(rec["failed"], dtype=bool) | (np.isfinite(v) & (v > 0))
+
+
 def paired_bad_difference(raw: dict[str, dict], label: str, reference: str) -> dict | None:
     """Per instance, bad = the sample failed (a contradiction after the allowed restarts) or violates a constraint;
     the paired difference bad(label) - bad(reference) over the instances (mean, standard error, count), with
     ``not_worse_2se``: both equal on every instance, or the mean difference <= 2 standard errors.  Unlike the
     violation counts this keeps the failed samples.  None when there are no samples."""
-    bad = {}
-    for k in (label, reference):
-        v = np.nan_to_num(np.asarray(raw[k]["violations"], dtype=float))
-        bad[k] = np.asarray(raw[k]["failed"], dtype=bool) | (v > 0)
+    bad = {k: _bad_samples(raw[k]) for k in (label, reference)}
     if bad[label].size == 0:
         return None
     if bad[label].shape != bad[reference].shape:
@@ -288,3 +325,19 @@ def lens_verdicts(summary: dict[str, dict], alpha: float, n_clauses: int, thresh
             out[label]["energy_gap_per_variable"] = v["mean"] / n_variables
             out[label]["energy_gap_per_variable_stderr"] = v["stderr"] / n_variables
     return out
+
+
+def density_verdicts(raw: dict[str, dict], density: float, n_constraints: int, thresholds: dict,
+                     n_variables: int | None = None) -> tuple[dict, dict]:
+    """One test density of the comparison from its raw samples (labels of ``SAMPLER_DRIVERS``, any subset):
+    (:func:`summarise_violations` with the paired differences to ``BP_REFERENCES``, :func:`lens_verdicts`), each
+    learned sampler's verdict also carrying ``not_worse_than_bp_2se`` (paired violations) and ``bad_minus_bp``
+    (:func:`paired_bad_difference`, failed samples included)."""
+    violations = summarise_violations(raw, {k: v for k, v in BP_REFERENCES.items() if k in raw and v in raw})
+    verdicts = lens_verdicts(violations, density, n_constraints, thresholds,
+                             {k: v for k, v in SAMPLER_DRIVERS.items() if k in raw}, n_variables=n_variables)
+    for label, ref in BP_REFERENCES.items():
+        if label in violations:
+            verdicts[label]["not_worse_than_bp_2se"] = violations[label][f"minus_{ref}"]["not_worse_2se"]
+            verdicts[label]["bad_minus_bp"] = paired_bad_difference(raw, label, ref)
+    return violations, verdicts
