@@ -34,6 +34,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # imported by path (the tests): the sibling module must still be found
+    sys.path.insert(0, str(HERE))
+from learned_common import sparse_targets  # noqa: E402
+
 SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons", "learned_autoregressive",
            "learned_colouring", "learned_colouring_damped")
 
@@ -49,7 +53,11 @@ def _row(source: str, statement: str, value, target: str, met) -> dict:
 
 
 def rows_at_scale(d: dict) -> list[dict]:
-    return [_row("learned_at_scale", t["target"], t["value"], "see statement", t["met"]) for t in d["targets"]]
+    """The Rademacher targets as recorded, the sparse ones recomputed from the record's rows (``sparse_targets``:
+    so a record written before a sparse statement was added reports it too)."""
+    targets = [t for t in d["targets"] if not t["target"].startswith("sparse")]
+    targets += sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])
+    return [_row("learned_at_scale", t["target"], t["value"], "see statement", t["met"]) for t in targets]
 
 
 def rows_sparse(d: dict) -> list[dict]:
@@ -66,16 +74,28 @@ def rows_sparse(d: dict) -> list[dict]:
     return out
 
 
-def rows_tensor(d: dict) -> list[dict]:
+def rows_tensor(d: dict, source: str = "learned_tensor") -> list[dict]:
+    """Per (model, T): the learned SL against the AMP-driven one (overlaps), then the lens' statement: below
+    T_diffusion the sampler fails, which the energy-form Nishimori check must flag for both (and above it for
+    neither), and where the posterior is informative (state-evolution m* > 0, recorded in the verdicts since
+    the N = 200 run) both must end uninformed, their overlap with x* below m* - tolerance."""
     out = []
+    n = d["settings"]["n"]
     for v in d["verdicts"]:
-        where = f"{v['model']} T = {v['T']}"
-        out.append(_row("learned_tensor", f"{where}: learned vs AMP-driven SL, largest overlap difference",
+        where = f"{v['model']} T = {v['T']} (N = {n})"
+        fails = v["T"] < d["models"][v["model"]]["thresholds"]["T_diffusion"]
+        lens = "fails" if fails else "works"
+        out.append(_row(source, f"{where}: learned vs AMP-driven SL, largest overlap difference",
                         max(abs(v["overlap_diff"]), abs(v["two_sample_diff"])), f"<= {v['tolerance']:.3f}",
                         v["overlaps_match"]))
-        out.append(_row("learned_tensor", f"{where}: energy gap flagged (learned, AMP)",
-                        f"{v['learned_gap_flagged']}, {v['amp_gap_flagged']}", "learned as AMP",
-                        v["learned_gap_flagged"] == v["amp_gap_flagged"]))
+        out.append(_row(source, f"{where}: energy gap flagged (learned, AMP) where the lens says {lens}",
+                        f"{v['learned_gap_flagged']}, {v['amp_gap_flagged']}", "both as the lens says",
+                        v["learned_gap_flagged"] == v["amp_gap_flagged"] == fails))
+        if v.get("m_bayes", 0.0) > v["tolerance"]:
+            out.append(_row(source, f"{where}: ends uninformed, overlap with x* < m* - tol = "
+                            f"{v['m_bayes'] - v['tolerance']:.3f} (learned, AMP) where the lens says {lens}",
+                            f"{v['learned_uninformed']}, {v['amp_uninformed']}", "both as the lens says",
+                            v["learned_uninformed"] == v["amp_uninformed"] == fails))
     return out
 
 
@@ -115,7 +135,7 @@ def rows_comparisons(d: dict) -> list[dict]:
                         f"{len(A['samples_summary']) - len(bad)} of {len(A['samples_summary'])}", "all",
                         not bad))
     B = d.get("B") or {}
-    return out + lens_rows("learned_comparisons", B.get("by_alpha"), "5-NAE-SAT alpha", "solutions", mad_value=False)
+    return out + lens_rows("learned_comparisons", B.get("by_alpha"), "5-NAE-SAT alpha", "solutions")
 
 
 def rows_colouring(d: dict) -> list[dict]:
@@ -124,10 +144,12 @@ def rows_colouring(d: dict) -> list[dict]:
     return lens_rows(name, d.get("by_c"), what, "proper colourings")
 
 
-def lens_rows(source: str, by_density: dict | None, what: str, good: str, mad_value: bool = True) -> list[dict]:
+def lens_rows(source: str, by_density: dict | None, what: str, good: str) -> list[dict]:
     """Per test density (``what = value``) of a learned-against-BP sampling record: each sampler's verdict against
-    the lens, the paired count of its bad samples (failed or violating) minus the BP-driven sampler's, and whether
-    each network's marginals are within 0.02 of BP's (with the value when ``mad_value``)."""
+    the lens, the paired count of its bad samples (failed or violating) minus the BP-driven sampler's, and each
+    network's mean absolute marginal difference to BP's, against 0.02 below the lens' threshold (where the lens
+    says the samplers work; above it the issue asks only that they fail as the lens says, so the difference is
+    recorded with no target)."""
     out = []
     for x, block in sorted((by_density or {}).items(), key=lambda kv: float(kv[0])):
         for sampler, v in block["verdicts"].items():
@@ -137,9 +159,15 @@ def lens_rows(source: str, by_density: dict | None, what: str, good: str, mad_va
                 out.append(_row(source, f"{what} = {x}, {sampler}: samples that are not {good}, minus BP's (paired)",
                                 v["bad_minus_bp"]["mean"], "not worse than BP by 2 SE",
                                 v["bad_minus_bp"]["not_worse_2se"]))
+        below = all(v["lens"] == "works" for v in block["verdicts"].values())
         for channel, ok in block["marginals_within_0.02"].items():
-            out.append(_row(source, f"{what} = {x}: {channel}-trained marginals within 0.02 of BP's",
-                            block["marginals"][channel]["mad"] if mad_value else None, "<= 0.02", ok))
+            mad = block["marginals"][channel]["mad"]
+            if below:
+                out.append(_row(source, f"{what} = {x}: {channel}-trained marginals within 0.02 of BP's", mad,
+                                "<= 0.02", ok))
+            else:
+                out.append(_row(source, f"{what} = {x} (above the lens' threshold): {channel}-trained marginals' "
+                                "mean abs difference to BP's", mad, "recorded", None))
     return out
 
 EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "learned_tensor": rows_tensor,
@@ -168,7 +196,8 @@ def markdown(report: dict) -> str:
     lines = ["| source | statement | value | target | met |", "|---|---|---|---|---|"]
     for r in report["rows"]:
         v = r["value"]
-        v = f"{v:.4g}" if isinstance(v, float) else str(v)
+        v = (f"{v:.4g}" if isinstance(v, float) else ", ".join(f"{u:.4g}" for u in v) if isinstance(v, list)
+             else str(v))
         met = {True: "yes", False: "no", None: "-"}[r["met"]]
         lines.append(f"| {r['source']} | {r['statement']} | {v} | {r['target']} | {met} |")
     if report["missing"]:

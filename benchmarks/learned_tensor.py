@@ -89,6 +89,7 @@ def sample_block(name: str, spec: dict, net, untrained, T: float, cfg: dict) -> 
         "learned": net.factory(warm_start=True, init_scale=1e-3, max_passes=cfg["max_passes"], device="cpu"),
         "untrained": untrained.factory(warm_start=True, init_scale=1e-3, max_passes=cfg["max_passes"], device="cpu"),
     }
+    denoisers = {k: v for k, v in denoisers.items() if k in cfg.get("sample_denoisers", denoisers)}
     rows = []
     for i in range(cfg["instances"]):
         model = sg.SpikedTensor.from_temperature(cfg["n"], 3, T, spec["prior"], seed=1000 * i + 7)
@@ -111,25 +112,56 @@ def summarise(rows: list[dict]) -> list[dict]:
     return group_mean_se(rows, ("model", "T", "denoiser"), ("overlap_planted", "two_sample_overlap", "energy_gap"))
 
 
+def bayes_overlap(name: str, T: float) -> float:
+    """The Bayes-optimal overlap m* = 1 - MMSE(t = 0) of state evolution at temperature T (0 above T_K, where the
+    posterior carries no information on x*): posterior samples have mean overlap m* with x* (Nishimori)."""
+    bayes, _ = state_evolution_mmse(sg.SpikedTensor.from_temperature(3, 3, T, MODELS[name]["prior"], seed=0), [0.0])
+    return float(1.0 - bayes[0])
+
+
 def verdicts(summary: list[dict], n: int) -> list[dict]:
     """Per (model, T): learned vs damped AMP within 3/sqrt(N) + 0.02 on both overlaps; the energy gap of each
-    flagged when it exceeds 3 standard errors (over instances) and 0.05."""
+    flagged when it exceeds 3 standard errors (over instances) and 0.05; and whether each ends uninformed, its
+    overlap with x* more than the same tolerance below the state-evolution m* (possible only where m* > 0)."""
     tol = 3.0 / math.sqrt(n) + 0.02
     out = []
     for (model, T) in sorted({(s["model"], s["T"]) for s in summary}):
         by = {s["denoiser"]: s for s in summary if (s["model"], s["T"]) == (model, T)}
         amp, learned = by["AMP (damped)"], by["learned"]
+        m_star = bayes_overlap(model, T)
 
         def flagged(s):
             return bool(s["energy_gap"] > max(0.05, 3 * (s["energy_gap_err"] if math.isfinite(s["energy_gap_err"])
                                                          else 0.0)))
 
-        out.append({"model": model, "T": T, "tolerance": tol,
+        out.append({"model": model, "T": T, "tolerance": tol, "m_bayes": m_star,
                     "overlap_diff": learned["overlap_planted"] - amp["overlap_planted"],
                     "two_sample_diff": learned["two_sample_overlap"] - amp["two_sample_overlap"],
                     "overlaps_match": bool(abs(learned["overlap_planted"] - amp["overlap_planted"]) <= tol
                                            and abs(learned["two_sample_overlap"] - amp["two_sample_overlap"]) <= tol),
-                    "amp_gap_flagged": flagged(amp), "learned_gap_flagged": flagged(learned)})
+                    "amp_gap_flagged": flagged(amp), "learned_gap_flagged": flagged(learned),
+                    "amp_uninformed": bool(amp["overlap_planted"] < m_star - tol),
+                    "learned_uninformed": bool(learned["overlap_planted"] < m_star - tol)})
+    return out
+
+
+def merge(reports: list[dict]) -> dict:
+    """One record from runs of the same settings on different models (e.g. one process per model): the models and
+    rows of all, the summary and verdicts recomputed.  Raises ``ValueError`` when the settings differ or a model
+    appears twice."""
+    first = reports[0]
+    out = {**first, "models": {}, "rows": [],
+           "machine": first["machine"] if len(reports) == 1 else [r["machine"] for r in reports]}
+    for r in reports:
+        if r["settings"] != first["settings"]:
+            raise ValueError("the records to merge were run with different settings")
+        for name, block in r["models"].items():
+            if name in out["models"]:
+                raise ValueError(f"model {name!r} appears in more than one record to merge")
+            out["models"][name] = block
+        out["rows"] += r["rows"]
+    out["summary"] = summarise(out["rows"])
+    out["verdicts"] = verdicts(out["summary"], first["settings"]["n"])
     return out
 
 
@@ -158,7 +190,8 @@ def figure(report: dict, path: Path) -> None:
         ax.set_title(f"{name}: MSE(t)", fontsize=9)
         ax.legend(fontsize=6)
         ax = axes[2 * j + 1]
-        dens = ["AMP (damped)", "learned", "untrained"]
+        present = {s["denoiser"] for s in report["summary"]}
+        dens = [d for d in ("AMP (damped)", "learned", "untrained") if d in present]
         for k, den in enumerate(dens):
             pts = [s for s in report["summary"] if s["model"] == name and s["denoiser"] == den]
             ax.errorbar([s["T"] + 0.01 * (k - 1) for s in pts], [s["energy_gap"] for s in pts],
@@ -177,23 +210,57 @@ def figure(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _write_new(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, refusing to overwrite a finished record (a merged one is rebuilt by hand)."""
+    if path.exists():
+        raise SystemExit(f"learned_tensor.py: {path} exists; move it away or pick another --name")
+    path.write_text(text)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: N = 40, a few steps (targets not meant to be met)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "figures"))
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--n", type=int, help=f"problem size N (default {FULL['n']}; training and AMP grow as N^3)")
+    ap.add_argument("--instances", type=int, help=f"instance seeds sampled per temperature (default "
+                    f"{FULL['instances']})")
+    ap.add_argument("--no-untrained-samples", action="store_true",
+                    help="sample over the AMP and learned denoisers only (the untrained network keeps its MSE curve)")
+    ap.add_argument("--name", help="stem of the output files (default learned_tensor, learned_tensor_quick)")
+    ap.add_argument("--merge", nargs="+", metavar="STEM",
+                    help="write --name from the records <out>/STEM.json of one run per model, then exit")
     ap.add_argument("--replot", action="store_true", help="redraw the figure from the JSON of an earlier run")
     args = ap.parse_args(argv)
-    if args.replot:
-        stem = Path(args.out) / ("learned_tensor_quick" if args.quick else "learned_tensor")
-        figure(json.loads(stem.with_suffix(".json").read_text()), stem.with_suffix(".png"))
-        return 0
-    torch.set_num_threads(1)
-    cfg = QUICK if args.quick else FULL
     out = Path(args.out)
+    stem = args.name or ("learned_tensor_quick" if args.quick else "learned_tensor")
+    if args.merge:
+        if not args.name:
+            ap.error("--merge needs --name (the stem of the merged record)")
+        missing = [m for m in args.merge if not (out / f"{m}.json").is_file()]
+        if missing:
+            ap.error(f"--merge: no record {', '.join(str(out / f'{m}.json') for m in missing)}")
+        try:
+            report = merge([json.loads((out / f"{m}.json").read_text()) for m in args.merge])
+        except ValueError as err:
+            ap.error(f"--merge: {err}")
+        _write_new(out / f"{stem}.json", json.dumps(report, indent=1))
+        figure(report, out / f"{stem}.png")
+        print_sample_table(report["summary"], report["verdicts"], "T")
+        return 0
+    if args.replot:
+        figure(json.loads((out / f"{stem}.json").read_text()), out / f"{stem}.png")
+        return 0
+    for flag, value in (("--n", args.n), ("--instances", args.instances)):
+        if value is not None and value < (3 if flag == "--n" else 1):
+            ap.error(f"{flag} must be >= {3 if flag == '--n' else 1} (got {value})")
+    torch.set_num_threads(1)
+    cfg = dict(QUICK if args.quick else FULL)
+    cfg.update({k: v for k, v in (("n", args.n), ("instances", args.instances)) if v is not None})
+    if args.no_untrained_samples:
+        cfg["sample_denoisers"] = ["AMP (damped)", "learned"]
     out.mkdir(parents=True, exist_ok=True)
-    stem = "learned_tensor_quick" if args.quick else "learned_tensor"
     report = {"settings": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
               "driver": DRIVER, "amp": AMP_TENSOR, "models": {}, "rows": [],
               "machine": {"python": platform.python_version(), "torch": torch.__version__,
