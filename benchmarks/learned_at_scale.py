@@ -268,31 +268,67 @@ def figure(report: dict, path: Path) -> None:
 
 
 # -- main --------------------------------------------------------------------------------------------------------------
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="N = 500, short training, few instances (smoke run)")
-    ap.add_argument("--out", default="docs/figures", help="folder for learned_at_scale.json / .png")
-    ap.add_argument("--device", default="cpu", help="torch device: cpu (default), auto, cuda, cuda:k")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    ap.add_argument("--checkpoints", default=None, help="folder to save the trained networks in (default: none)")
-    args = ap.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    dev = pick_device(args.device)
-    device = str(dev)
-    torch.set_num_threads(max(1, args.threads))
-    t_start = time.perf_counter()
-    n = cfg["n"]
-    tol = tolerance(n)
-    targets = []
+def merge_sparse(reports: list[dict]) -> dict:
+    """One ``--sparse-only`` record from several that differ only in their Delta/rho^2 settings: the sparse blocks
+    of all, the settings' ``sparse_x`` joined, the targets recomputed.  Raises ``ValueError`` when a record is not
+    sparse-only, the other settings differ, or a setting appears twice."""
+    first = reports[0]
+    sparse, xs = {}, []
+    for r in reports:
+        if r.get("rademacher") is not None:
+            raise ValueError("only --sparse-only records can be merged")
+        if {k: v for k, v in r["settings"].items() if k != "sparse_x"} != \
+                {k: v for k, v in first["settings"].items() if k != "sparse_x"}:
+            raise ValueError("the records to merge were run with different settings")
+        for key, block in r["sparse"].items():
+            if key in sparse:
+                raise ValueError(f"setting {key} appears in more than one record")
+            sparse[key] = block
+            xs.append(block["Delta_over_rho2"])
+    settings = {**first["settings"], "sparse_x": sorted(xs)}
+    sparse = {f"sparse_{x}": sparse[f"sparse_{x}"] for x in sorted(xs)}
+    return {**first, "meta": [r["meta"] for r in reports], "settings": settings,
+            "targets": sparse_targets(sparse, settings["tolerance_overlap"]), "sparse": sparse}
 
-    # 1. Rademacher lam = 2
+
+def sparse_figure(report: dict, path: Path) -> None:
+    """Part 2 alone: per setting, each driver / denoiser's overlap with x* per instance seed (dots) and mean (bar)
+    beside the state-evolution m*, and its energy-form Nishimori gap (mean ± standard error over seeds)."""
+    from matplotlib.figure import Figure
+
+    blocks = list(report["sparse"].values())
+    combos = [(d, k) for d in ("SL", "SI") for k in DENOISERS]
+    fig = Figure(figsize=(6.0 * len(blocks), 6.4))
+    axes = fig.subplots(2, len(blocks), squeeze=False)
+    for j, block in enumerate(blocks):
+        top, bottom = axes[0, j], axes[1, j]
+        for i, (drv, den) in enumerate(combos):
+            sel = [r for r in block["samplers"] if (r["driver"], r["denoiser"]) == (drv, den)]
+            ov = np.array([r["overlap_planted"] for r in sel])
+            gap = np.array([r["energy_nishimori_gap"] for r in sel])
+            top.bar(i, ov.mean(), 0.7, color=f"C{i}", alpha=0.5)
+            top.plot(np.full(ov.size, i), ov, "k.", ms=5)
+            err = gap.std(ddof=1) / np.sqrt(gap.size) if gap.size > 1 else 0.0
+            bottom.errorbar(i, gap.mean(), yerr=err, fmt="o", color=f"C{i}", capsize=3)
+        top.axhline(block["se"]["m_bayes"], color="k", ls="--", lw=1, label="SE m* (Bayes)")
+        hard = block["se"]["sampler_predicted_to_fail"]
+        top.set_title(f"Delta/rho^2 = {block['Delta_over_rho2']} ({'hard' if hard else 'easy'}), "
+                      f"N = {report['settings']['n']}", fontsize=9)
+        top.set_ylabel("overlap with x* (dots: instance seeds)")
+        top.legend(fontsize=7)
+        bottom.axhline(0.05, color="grey", ls=":", lw=1, label="flag floor 0.05")
+        bottom.axhline(0.0, color="k", lw=0.5)
+        bottom.set_ylabel("energy gap E(x)/N - E(x*)/N")
+        bottom.legend(fontsize=7)
+        for ax in (top, bottom):
+            ax.set_xticks(range(len(combos)), [f"{d}/{k}" for d, k in combos], fontsize=7, rotation=30)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def rademacher_part(cfg: dict, device: str, ckpt: Path | None, tol: float, targets: list) -> dict:
+    """Part 1 (module docstring): train, MSE(t) against state evolution, samples; appends its targets."""
     prior = sg.Rademacher()
-    ckpt = None
-    if args.checkpoints is not None:
-        ckpt = Path(args.checkpoints)
-        ckpt.mkdir(parents=True, exist_ok=True)
     net, data, tr = train(prior, cfg["lam"], cfg, cfg["epochs"], device, SEED, "rademacher", ckpt)
     mse = mse_section(net, data, prior, cfg, device)
     se = se_overlap(prior, cfg["lam"])
@@ -310,6 +346,61 @@ def main(argv=None) -> int:
                 dev_ = abs(s[what] - se["m_bayes"])
                 targets.append({"target": f"Rademacher {d}/{k}: |{what} - m*| <= 3/sqrt(N) + 0.02 = {tol:.4f}",
                                 "value": dev_, "met": dev_ <= tol})
+    return rad
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="N = 500, short training, few instances (smoke run)")
+    ap.add_argument("--out", default="docs/figures", help="folder for learned_at_scale.json / .png")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu (default), auto, cuda, cuda:k")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    ap.add_argument("--checkpoints", default=None, help="folder to save the trained networks in (default: none)")
+    ap.add_argument("--sparse-only", action="store_true", help="run part 2 (sparse Rademacher) only")
+    ap.add_argument("--n", type=int, default=None, help="problem size N for training and sampling (default 2000)")
+    ap.add_argument("--sparse-x", type=float, nargs="+", default=None, metavar="X",
+                    help="the Delta/rho^2 settings of part 2 (default 0.8 1.2)")
+    ap.add_argument("--name", default="learned_at_scale", help="stem of the output files (default learned_at_scale)")
+    ap.add_argument("--merge", nargs="+", metavar="STEM", default=None,
+                    help="with --name: write one record from the --sparse-only records <out>/STEM.json of runs that "
+                         "differ only in --sparse-x (e.g. one process per setting), then exit")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    if args.merge:
+        try:
+            report = merge_sparse([json.loads((out / f"{m}.json").read_text()) for m in args.merge])
+        except (OSError, ValueError) as err:
+            ap.error(f"--merge: {err}")
+        path = out / f"{args.name}.json"
+        if path.exists():
+            ap.error(f"--merge: {path} exists; move it away or pick another --name")
+        path.write_text(json.dumps(report, indent=1))
+        sparse_figure(report, path.with_suffix(".png"))
+        print(f"Wrote {path}")
+        return 0
+    if args.n is not None and args.n < 10:
+        ap.error(f"--n must be >= 10 (got {args.n})")
+    if args.sparse_x is not None and any(not (0 < x < 10) for x in args.sparse_x):
+        ap.error(f"--sparse-x values must lie in (0, 10) (got {args.sparse_x})")
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.n is not None:
+        cfg["n"] = args.n
+    if args.sparse_x is not None:
+        cfg["sparse_x"] = tuple(args.sparse_x)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = pick_device(args.device)
+    device = str(dev)
+    torch.set_num_threads(max(1, args.threads))
+    t_start = time.perf_counter()
+    n = cfg["n"]
+    tol = tolerance(n)
+    targets = []
+
+    ckpt = None
+    if args.checkpoints is not None:
+        ckpt = Path(args.checkpoints)
+        ckpt.mkdir(parents=True, exist_ok=True)
+    rad = None if args.sparse_only else rademacher_part(cfg, device, ckpt, tol, targets)
 
     # 2. sparse Rademacher, easy and hard
     sparse = {}
@@ -339,9 +430,9 @@ def main(argv=None) -> int:
         "rademacher": rad,
         "sparse": sparse,
     }
-    path = out / "learned_at_scale.json"
+    path = out / f"{args.name}.json"
     path.write_text(json.dumps(report, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
-    figure(report, out / "learned_at_scale.png")
+    (figure if rad is not None else sparse_figure)(report, path.with_suffix(".png"))
     print(f"## Learned amortised AMP denoisers at N = {n} ({'quick' if args.quick else 'full'} run, device {device}, "
           f"{torch.get_num_threads()} torch thread(s), {total:.0f} s)\n")
     for tgt in targets:
@@ -353,11 +444,11 @@ def main(argv=None) -> int:
     print("\n| setting | driver/denoiser | overlap with x* | two-sample overlap | energy Nishimori gap "
           "| SE m* (Bayes) |")
     print("|---|---|---|---|---|---|")
-    for key, block in [("rademacher", rad)] + list(sparse.items()):
+    for key, block in [("rademacher", rad)] * (rad is not None) + list(sparse.items()):
         for combo, s in block["summary"].items():
             print(f"| {key} | {combo} | {s['overlap_planted']:.3f} | {s['two_sample_overlap']:.3f} | "
                   f"{s['energy_nishimori_gap']:+.4f} | {block['se']['m_bayes']:.3f} |")
-    print(f"\nWrote {path} and {out / 'learned_at_scale.png'}")
+    print(f"\nWrote {path} and {path.with_suffix('.png')}")
     return 0
 
 
