@@ -161,3 +161,24 @@ def test_report_states_the_lens_for_the_tensor_records(tensor):
     record["models"]["spherical_3spin"]["thresholds"]["T_diffusion"] = 0.5
     flags = [r for r in report.rows_tensor(record, "x") if "energy gap flagged" in r["statement"]]
     assert [r["met"] for r in flags] == [False, True]
+
+
+def test_merge_sparse_joins_one_setting_per_process_and_refuses_mismatches():
+    at_scale = _module("learned_at_scale")
+    settings = {"n": 4000, "sparse_x": [0.8], "tolerance_overlap": 0.0674}
+
+    def record(x, hard, **extra):
+        return {"meta": {"total_seconds": 1.0}, "settings": {**settings, "sparse_x": [x], **extra}, "targets": [],
+                "rademacher": None, "sparse": {f"sparse_{x}": _sparse_block(hard, {}, {})}}
+
+    merged = at_scale.merge_sparse([record(1.2, True), record(0.8, False)])
+    assert merged["settings"]["sparse_x"] == [0.8, 1.2] and list(merged["sparse"]) == ["sparse_0.8", "sparse_1.2"]
+    assert len(merged["meta"]) == 2
+    assert any("ends uninformed" in t["target"] for t in merged["targets"])
+    assert any("(easy)" in t["target"] for t in merged["targets"])
+    with pytest.raises(ValueError, match="different settings"):
+        at_scale.merge_sparse([record(1.2, True), record(0.8, False, n=2000)])
+    with pytest.raises(ValueError, match="more than one record"):
+        at_scale.merge_sparse([record(1.2, True), record(1.2, True)])
+    with pytest.raises(ValueError, match="sparse-only"):
+        at_scale.merge_sparse([{**record(1.2, True), "rademacher": {"summary": {}}}])
