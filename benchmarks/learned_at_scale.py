@@ -1,7 +1,9 @@
 r"""Learned (amortised unrolled-AMP) denoisers for the dense spiked Wigner model at N = 2000, against state evolution.
 
 Usage: ``python benchmarks/learned_at_scale.py [--quick] [--out docs/figures] [--device cpu] [--threads 1]
-[--checkpoints DIR]`` (the trained networks are saved only with ``--checkpoints``).
+[--checkpoints DIR]`` (the trained networks are saved only with ``--checkpoints``).  Part 2 alone, at another size
+or on some settings: ``--sparse-only --n 4000 --sparse-x 1.2 --name STEM`` (a new file, never the full record),
+and ``--merge STEM1 STEM2 --name STEM`` joins such runs made one setting per process into one record.
 
 What is measured (``samplers.neural``: ``AmortisedAMP`` trained by ``train_amortised_denoiser`` on fresh planted
 pairs from ``PlantedSpikedWigner``; no MCMC anywhere)
@@ -38,10 +40,10 @@ pairs from ``PlantedSpikedWigner``; no MCMC anywhere)
    so ``learned_report.py`` derives them from any record.
 
 Outputs: ``<out>/learned_at_scale.json`` (every number, settings, versions, machine load) and
-``<out>/learned_at_scale.png``; a summary on stdout, progress on stderr.  ``--quick``: N = 500, shorter
-training and fewer instances (a smoke run, targets not meant to be met).  Torch runs with ``--threads``
-threads (default 1: on a 2-core machine shared with other jobs two torch threads oversubscribe and run
-10x slower); numpy/BLAS (AMPDenoiser) with one thread.  Everything is seeded.
+``<out>/learned_at_scale.png`` (``<out>/<name>.json`` / ``.png`` with ``--name``); a summary on stdout, progress
+on stderr.  ``--quick``: N = 500, shorter training and fewer instances (a smoke run, targets not meant to be
+met).  Torch runs with ``--threads`` threads (default 1: on a 2-core machine shared with other jobs two torch
+threads oversubscribe and run 10x slower); numpy/BLAS (AMPDenoiser) with one thread.  Everything is seeded.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from learned_common import sparse_targets  # noqa: E402
+from learned_common import merged_record, sparse_targets  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
@@ -357,31 +359,43 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--checkpoints", default=None, help="folder to save the trained networks in (default: none)")
     ap.add_argument("--sparse-only", action="store_true", help="run part 2 (sparse Rademacher) only")
-    ap.add_argument("--n", type=int, default=None, help="problem size N for training and sampling (default 2000)")
+    ap.add_argument("--n", type=int, default=None,
+                    help="problem size N for training and sampling (default 2000, 500 with --quick)")
     ap.add_argument("--sparse-x", type=float, nargs="+", default=None, metavar="X",
                     help="the Delta/rho^2 settings of part 2 (default 0.8 1.2)")
-    ap.add_argument("--name", default="learned_at_scale", help="stem of the output files (default learned_at_scale)")
+    ap.add_argument("--name", default=None, help="stem of the output files (default learned_at_scale; required with "
+                                                 "--sparse-only, --n, --sparse-x and --merge, whose records must not "
+                                                 "replace the full one)")
     ap.add_argument("--merge", nargs="+", metavar="STEM", default=None,
                     help="with --name: write one record from the --sparse-only records <out>/STEM.json of runs that "
                          "differ only in --sparse-x (e.g. one process per setting), then exit")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    partial = args.sparse_only or args.n is not None or args.sparse_x is not None
+    if (args.merge or partial) and args.name is None:
+        ap.error("--name is required with --sparse-only, --n, --sparse-x and --merge (the record they write must not "
+                 "replace learned_at_scale.json)")
+    name = args.name or "learned_at_scale"
     if args.merge:
+        if partial or args.quick or args.checkpoints:
+            ap.error("--merge only joins records: it takes --out and --name, no run options")
         try:
-            report = merge_sparse([json.loads((out / f"{m}.json").read_text()) for m in args.merge])
-        except (OSError, ValueError) as err:
+            report = merged_record(out, args.merge, name, merge_sparse, "sparse-only records of this script")
+        except ValueError as err:
             ap.error(f"--merge: {err}")
-        path = out / f"{args.name}.json"
-        if path.exists():
-            ap.error(f"--merge: {path} exists; move it away or pick another --name")
-        path.write_text(json.dumps(report, indent=1))
-        sparse_figure(report, path.with_suffix(".png"))
-        print(f"Wrote {path}")
+        (out / f"{name}.json").write_text(json.dumps(report, indent=1))
+        sparse_figure(report, out / f"{name}.png")
+        print(f"Wrote {out / f'{name}.json'}")
         return 0
     if args.n is not None and args.n < 10:
         ap.error(f"--n must be >= 10 (got {args.n})")
-    if args.sparse_x is not None and any(not (0 < x < 10) for x in args.sparse_x):
-        ap.error(f"--sparse-x values must lie in (0, 10) (got {args.sparse_x})")
+    if args.sparse_x is not None:
+        if any(not (0 < x < 10) for x in args.sparse_x):
+            ap.error(f"--sparse-x values must lie in (0, 10) (got {args.sparse_x})")
+        if len(set(args.sparse_x)) != len(args.sparse_x):
+            ap.error(f"--sparse-x values must be distinct (got {args.sparse_x})")
+    if partial and (out / f"{name}.json").exists():
+        ap.error(f"{out / f'{name}.json'} exists; move it away or pick another --name")
     cfg = dict(QUICK if args.quick else FULL)
     if args.n is not None:
         cfg["n"] = args.n
@@ -430,7 +444,7 @@ def main(argv=None) -> int:
         "rademacher": rad,
         "sparse": sparse,
     }
-    path = out / f"{args.name}.json"
+    path = out / f"{name}.json"
     path.write_text(json.dumps(report, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
     (figure if rad is not None else sparse_figure)(report, path.with_suffix(".png"))
     print(f"## Learned amortised AMP denoisers at N = {n} ({'quick' if args.quick else 'full'} run, device {device}, "

@@ -23,6 +23,9 @@ path only; the autoregressive half of the statement (an ``erasure=True`` network
 
 Outputs ``<out>/learned_tensor.json`` and ``<out>/learned_tensor.png``.  Usage:
 ``python benchmarks/learned_tensor.py [--quick] [--out docs/figures]``.  Torch and BLAS run on one thread.
+Another size or instance count writes a new record, never this one: ``--n 200 --instances 16
+--no-untrained-samples --name STEM`` (``--models`` one per process, then ``--merge STEM1 STEM2 --name STEM``
+joins them).
 """
 
 from __future__ import annotations
@@ -41,7 +44,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from learned_common import group_mean_se, print_sample_table, recorded_thresholds  # noqa: E402
+from learned_common import (  # noqa: E402
+    gap_flagged,
+    group_mean_se,
+    merged_record,
+    print_sample_table,
+    recorded_thresholds,
+)
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
@@ -131,8 +140,7 @@ def verdicts(summary: list[dict], n: int) -> list[dict]:
         m_star = bayes_overlap(model, T)
 
         def flagged(s):
-            return bool(s["energy_gap"] > max(0.05, 3 * (s["energy_gap_err"] if math.isfinite(s["energy_gap_err"])
-                                                         else 0.0)))
+            return gap_flagged(s["energy_gap"], s["energy_gap_err"])
 
         out.append({"model": model, "T": T, "tolerance": tol, "m_bayes": m_star,
                     "overlap_diff": learned["overlap_planted"] - amp["overlap_planted"],
@@ -235,14 +243,15 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     stem = args.name or ("learned_tensor_quick" if args.quick else "learned_tensor")
+    partial = args.n is not None or args.instances is not None or args.no_untrained_samples
+    if (args.merge or partial) and not args.name:
+        ap.error("--name is required with --merge, --n, --instances and --no-untrained-samples (the record they "
+                 "write must not replace learned_tensor.json)")
     if args.merge:
-        if not args.name:
-            ap.error("--merge needs --name (the stem of the merged record)")
-        missing = [m for m in args.merge if not (out / f"{m}.json").is_file()]
-        if missing:
-            ap.error(f"--merge: no record {', '.join(str(out / f'{m}.json') for m in missing)}")
+        if partial or args.quick or args.replot:
+            ap.error("--merge only joins records: it takes --out and --name, no run options")
         try:
-            report = merge([json.loads((out / f"{m}.json").read_text()) for m in args.merge])
+            report = merged_record(out, args.merge, stem, merge, "records of this script")
         except ValueError as err:
             ap.error(f"--merge: {err}")
         _write_new(out / f"{stem}.json", json.dumps(report, indent=1))
@@ -252,16 +261,19 @@ def main(argv=None) -> int:
     if args.replot:
         figure(json.loads((out / f"{stem}.json").read_text()), out / f"{stem}.png")
         return 0
+    smallest = {"--n": 3, "--instances": 1}
     for flag, value in (("--n", args.n), ("--instances", args.instances)):
-        if value is not None and value < (3 if flag == "--n" else 1):
-            ap.error(f"{flag} must be >= {3 if flag == '--n' else 1} (got {value})")
+        if value is not None and value < smallest[flag]:
+            ap.error(f"{flag} must be >= {smallest[flag]} (got {value})")
+    if partial and (out / f"{stem}.json").exists():
+        ap.error(f"{out / f'{stem}.json'} exists; move it away or pick another --name")
     torch.set_num_threads(1)
     cfg = dict(QUICK if args.quick else FULL)
     cfg.update({k: v for k, v in (("n", args.n), ("instances", args.instances)) if v is not None})
     if args.no_untrained_samples:
         cfg["sample_denoisers"] = ["AMP (damped)", "learned"]
     out.mkdir(parents=True, exist_ok=True)
-    report = {"settings": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+    report = {"settings": {**{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}, "seed": args.seed},
               "driver": DRIVER, "amp": AMP_TENSOR, "models": {}, "rows": [],
               "machine": {"python": platform.python_version(), "torch": torch.__version__,
                           "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}}

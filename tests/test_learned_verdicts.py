@@ -85,6 +85,10 @@ def test_sparse_hard_point_ends_uninformed_and_counts_samples_that_found_the_sig
     assert row["met"] is False
     (count,) = _by_statement(targets, "SI/learned+warm", "found x*")
     assert count["value"] == "8 / 32, 0 / 32"
+    # where the posterior carries (almost) nothing at t = 0 there is nothing to miss: no such rows, only the flags
+    flat = common.sparse_targets({"h": _sparse_block(True, {}, {}, m_bayes=0.05)}, tol=0.087)
+    assert not _by_statement(flat, "ends uninformed") and not _by_statement(flat, "found x*")
+    assert len(_by_statement(flat, "energy-form")) == 6
 
 
 def test_sparse_easy_point_compares_mean_overlaps_with_amp(common):
@@ -182,3 +186,54 @@ def test_merge_sparse_joins_one_setting_per_process_and_refuses_mismatches():
         at_scale.merge_sparse([record(1.2, True), record(1.2, True)])
     with pytest.raises(ValueError, match="sparse-only"):
         at_scale.merge_sparse([{**record(1.2, True), "rademacher": {"summary": {}}}])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--n", "200"], "--name is required"),
+    (["--instances", "16", "--name", "x", "--n", "2"], "--n must be >= 3"),
+    (["--instances", "0", "--name", "x"], "--instances must be >= 1"),
+    (["--merge", "a", "b"], "--name is required"),
+    (["--merge", "a", "--name", "x", "--n", "200"], "no run options"),
+    (["--merge", "missing", "--name", "x"], "cannot read"),
+])
+def test_tensor_cli_rejects_bad_input_before_any_work(tensor, tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        tensor.main([*argv, "--out", str(tmp_path)])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tensor_cli_never_replaces_a_record(tensor, tmp_path, capsys):
+    (tmp_path / "done.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        tensor.main(["--n", "200", "--name", "done", "--out", str(tmp_path)])
+    assert "exists" in capsys.readouterr().err
+    (tmp_path / "merged.png").write_text("")
+    with pytest.raises(SystemExit):
+        tensor.main(["--merge", "done", "--name", "merged", "--out", str(tmp_path)])
+    assert "merged.png exists" in capsys.readouterr().err
+    assert (tmp_path / "done.json").read_text() == "{}" and not (tmp_path / "merged.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--sparse-only"], "--name is required"),
+    (["--sparse-x", "0.8", "0.8", "--name", "x"], "distinct"),
+    (["--sparse-x", "0", "--name", "x"], "(0, 10)"),
+    (["--n", "5", "--name", "x"], "--n must be >= 10"),
+    (["--merge", "a", "--name", "x", "--sparse-only"], "no run options"),
+    (["--merge", "nothing", "--name", "x"], "cannot read"),
+])
+def test_at_scale_cli_rejects_bad_input_before_any_work(tmp_path, capsys, argv, message):
+    at_scale = _module("learned_at_scale")
+    with pytest.raises(SystemExit) as exc:
+        at_scale.main([*argv, "--out", str(tmp_path)])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_at_scale_merge_names_a_record_of_another_script(tmp_path, capsys):
+    at_scale = _module("learned_at_scale")
+    (tmp_path / "tensor.json").write_text('{"settings": {"n": 100}, "rows": []}')
+    with pytest.raises(SystemExit):
+        at_scale.main(["--merge", "tensor", "--name", "x", "--out", str(tmp_path)])
+    assert "not sparse-only records" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
