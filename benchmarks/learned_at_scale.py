@@ -2,7 +2,8 @@ r"""Learned (amortised unrolled-AMP) denoisers for the dense spiked Wigner model
 
 Usage: ``python benchmarks/learned_at_scale.py [--quick] [--out docs/figures] [--device cpu] [--threads 1]
 [--checkpoints DIR]`` (the trained networks are saved only with ``--checkpoints``).  Part 2 alone, at another size
-or on some settings: ``--sparse-only --n 4000 --sparse-x 1.2 --name STEM`` (a new file, never the full record),
+or on some settings: ``--sparse-only --n 4000 --sparse-x 1.2 --name STEM`` (a name of its own: a run never
+replaces a record of other settings, ``learned_common.check_replaceable``),
 and ``--merge STEM1 STEM2 --name STEM`` joins such runs made one setting per process into one record.
 
 What is measured (``samplers.neural``: ``AmortisedAMP`` trained by ``train_amortised_denoiser`` on fresh planted
@@ -63,7 +64,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from learned_common import merged_record, sparse_targets  # noqa: E402
+from learned_common import check_replaceable, merged_record, sparse_targets  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
@@ -287,7 +288,7 @@ def merge_sparse(reports: list[dict]) -> dict:
                 raise ValueError(f"setting {key} appears in more than one record")
             sparse[key] = block
             xs.append(block["Delta_over_rho2"])
-    settings = {**first["settings"], "sparse_x": sorted(xs)}
+    settings = {**first["settings"], "sparse_x": sorted(xs), "sparse_only": True}
     sparse = {f"sparse_{x}": sparse[f"sparse_{x}"] for x in sorted(xs)}
     return {**first, "meta": [r["meta"] for r in reports], "settings": settings,
             "targets": sparse_targets(sparse, settings["tolerance_overlap"]), "sparse": sparse}
@@ -394,13 +395,17 @@ def main(argv=None) -> int:
             ap.error(f"--sparse-x values must lie in (0, 10) (got {args.sparse_x})")
         if len(set(args.sparse_x)) != len(args.sparse_x):
             ap.error(f"--sparse-x values must be distinct (got {args.sparse_x})")
-    if partial and (out / f"{name}.json").exists():
-        ap.error(f"{out / f'{name}.json'} exists; move it away or pick another --name")
     cfg = dict(QUICK if args.quick else FULL)
     if args.n is not None:
         cfg["n"] = args.n
     if args.sparse_x is not None:
         cfg["sparse_x"] = tuple(args.sparse_x)
+    cfg["sparse_only"] = args.sparse_only
+    try:
+        check_replaceable(out / f"{name}.json", {**cfg, "tolerance_overlap": tolerance(cfg["n"])},
+                          legacy={"sparse_only": False})
+    except ValueError as err:
+        ap.error(str(err))
     out.mkdir(parents=True, exist_ok=True)
     dev = pick_device(args.device)
     device = str(dev)

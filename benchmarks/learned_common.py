@@ -136,3 +136,23 @@ def merged_record(out: Path, stems: Sequence[str], name: str, merge, what: str) 
         return merge(records)
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"not {what} ({type(err).__name__}: {err})") from err
+
+
+def check_replaceable(path: Path, settings: dict, legacy: dict | None = None) -> None:
+    """Refuse (``ValueError``) to let a run write ``path`` when it already holds a record of *other* settings: a
+    rerun with the same settings regenerates its own record (the committed one stays in git), a different run
+    must pick another ``--name``.  Settings are compared as JSON (tuples as lists); a key missing on one side
+    takes its value from ``legacy`` (settings added to the scripts after a record was written)."""
+    if not path.exists():
+        return
+    try:
+        old = json.loads(path.read_text()).get("settings")
+    except (OSError, ValueError, AttributeError):
+        old = None
+    new = json.loads(json.dumps(settings))
+    if isinstance(old, dict):
+        legacy = legacy or {}
+        keys = set(old) | set(new)
+        if all(old.get(k, legacy.get(k)) == new.get(k, legacy.get(k)) for k in keys):
+            return
+    raise ValueError(f"{path} holds a run with other settings; move it away or pick another --name")

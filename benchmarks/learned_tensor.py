@@ -23,7 +23,8 @@ path only; the autoregressive half of the statement (an ``erasure=True`` network
 
 Outputs ``<out>/learned_tensor.json`` and ``<out>/learned_tensor.png``.  Usage:
 ``python benchmarks/learned_tensor.py [--quick] [--out docs/figures]``.  Torch and BLAS run on one thread.
-Another size or instance count writes a new record, never this one: ``--n 200 --instances 16
+A rerun with the same settings regenerates its record; a run with other settings refuses to replace it, and
+another size or instance count needs a name of its own: ``--n 200 --instances 16
 --no-untrained-samples --name STEM`` (``--models`` one per process, then ``--merge STEM1 STEM2 --name STEM``
 joins them).
 """
@@ -45,6 +46,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from learned_common import (  # noqa: E402
+    check_replaceable,
     gap_flagged,
     group_mean_se,
     merged_record,
@@ -265,15 +267,18 @@ def main(argv=None) -> int:
     for flag, value in (("--n", args.n), ("--instances", args.instances)):
         if value is not None and value < smallest[flag]:
             ap.error(f"{flag} must be >= {smallest[flag]} (got {value})")
-    if partial and (out / f"{stem}.json").exists():
-        ap.error(f"{out / f'{stem}.json'} exists; move it away or pick another --name")
     torch.set_num_threads(1)
     cfg = dict(QUICK if args.quick else FULL)
     cfg.update({k: v for k, v in (("n", args.n), ("instances", args.instances)) if v is not None})
     if args.no_untrained_samples:
         cfg["sample_denoisers"] = ["AMP (damped)", "learned"]
+    settings = {**{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}, "seed": args.seed}
+    try:
+        check_replaceable(out / f"{stem}.json", settings, legacy={"seed": 0})
+    except ValueError as err:
+        ap.error(str(err))
     out.mkdir(parents=True, exist_ok=True)
-    report = {"settings": {**{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}, "seed": args.seed},
+    report = {"settings": settings,
               "driver": DRIVER, "amp": AMP_TENSOR, "models": {}, "rows": [],
               "machine": {"python": platform.python_version(), "torch": torch.__version__,
                           "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}}

@@ -207,7 +207,7 @@ def test_tensor_cli_never_replaces_a_record(tensor, tmp_path, capsys):
     (tmp_path / "done.json").write_text("{}")
     with pytest.raises(SystemExit):
         tensor.main(["--n", "200", "--name", "done", "--out", str(tmp_path)])
-    assert "exists" in capsys.readouterr().err
+    assert "other settings" in capsys.readouterr().err
     (tmp_path / "merged.png").write_text("")
     with pytest.raises(SystemExit):
         tensor.main(["--merge", "done", "--name", "merged", "--out", str(tmp_path)])
@@ -237,3 +237,18 @@ def test_at_scale_merge_names_a_record_of_another_script(tmp_path, capsys):
     with pytest.raises(SystemExit):
         at_scale.main(["--merge", "tensor", "--name", "x", "--out", str(tmp_path)])
     assert "not sparse-only records" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
+
+
+def test_check_replaceable_lets_a_rerun_regenerate_its_record_only(common, tmp_path):
+    path = tmp_path / "record.json"
+    common.check_replaceable(path, {"n": 200})  # nothing there yet
+    path.write_text('{"settings": {"n": 200, "grid": [1, 2]}}')
+    common.check_replaceable(path, {"n": 200, "grid": (1, 2)})  # the same run again: tuples compare as lists
+    common.check_replaceable(path, {"n": 200, "grid": (1, 2), "seed": 0}, legacy={"seed": 0})  # key added later
+    with pytest.raises(ValueError, match="other settings"):
+        common.check_replaceable(path, {"n": 100, "grid": (1, 2)})
+    with pytest.raises(ValueError, match="other settings"):
+        common.check_replaceable(path, {"n": 200, "grid": (1, 2), "seed": 3}, legacy={"seed": 0})
+    path.write_text("not json")
+    with pytest.raises(ValueError, match="other settings"):
+        common.check_replaceable(path, {"n": 200})
