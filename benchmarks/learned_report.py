@@ -1,12 +1,14 @@
 r"""One report on the learned samplers at scale (issue 17): run the learned benchmarks, collect what they measured.
 
-The learned samplers are judged by six benchmark scripts, each writing a JSON file (and, all but the last, a
-figure) under ``docs/figures``:
+The learned samplers are judged by seven benchmark scripts, each writing a JSON file (and, all but
+``learned_sparse.py``, a figure) under ``docs/figures``:
 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
   sparse Rademacher rho = 0.05 easy / hard) against state evolution;
 * ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
-* ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard;
+* ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard,
+  at N = 100 and again at N = 200 with 16 instances (``--n 200 --instances 16 --no-untrained-samples --name
+  learned_tensor_n200``);
 * ``learned_comparisons.py``: flow matching against diffusion (same network, data and budget), and continuous
   against masked diffusion on planted 5-NAE-SAT;
 * ``learned_autoregressive.py``: the amortised (tensor) AMP networks on the erasure path, ``Autoregressive`` over
@@ -17,9 +19,10 @@ figure) under ``docs/figures``:
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the seven records' scripts one after
-the other (``--quick`` passes their smoke mode on and writes to a scratch directory, ``--out``), so one command
-regenerates the whole record: about three and three-quarter hours on 2 loaded cores, a few minutes with ``--quick``.
+the figures' paths and each source's machine and load.  ``--run`` first runs the eight records' scripts one after
+the other (``--quick`` passes their smoke mode on, without the records' size options, and writes to a scratch
+directory, ``--out``), so one command regenerates the whole record: about four and a half hours on 2 loaded cores,
+a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
 
@@ -38,12 +41,16 @@ if str(HERE) not in sys.path:  # imported by path (the tests): the sibling modul
     sys.path.insert(0, str(HERE))
 from learned_common import sparse_targets  # noqa: E402
 
-SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_comparisons", "learned_autoregressive",
-           "learned_colouring", "learned_colouring_damped")
+SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_tensor_n200",
+           "learned_comparisons", "learned_autoregressive", "learned_colouring", "learned_colouring_damped")
 
 #: sources written by another script's options (the others by ``<name>.py``)
 RUNS = {"learned_colouring_damped": ("learned_colouring.py",
-                                     ["--damping", "0.5", "--drivers", "SL", "--name", "learned_colouring_damped"])}
+                                     ["--damping", "0.5", "--drivers", "SL", "--name", "learned_colouring_damped"]),
+        "learned_at_scale_sparse": ("learned_at_scale.py",
+                                    ["--sparse-only", "--n", "4000", "--name", "learned_at_scale_sparse"]),
+        "learned_tensor_n200": ("learned_tensor.py", ["--n", "200", "--instances", "16", "--no-untrained-samples",
+                                                      "--name", "learned_tensor_n200"])}
 
 
 def _row(source: str, statement: str, value, target: str, met) -> dict:
@@ -52,12 +59,14 @@ def _row(source: str, statement: str, value, target: str, met) -> dict:
             "met": None if met is None else bool(met)}
 
 
-def rows_at_scale(d: dict) -> list[dict]:
+def rows_at_scale(d: dict, source: str = "learned_at_scale") -> list[dict]:
     """The Rademacher targets as recorded, the sparse ones recomputed from the record's rows (``sparse_targets``:
-    so a record written before a sparse statement was added reports it too)."""
+    so a record written before a sparse statement was added reports it too), each sparse one with its N."""
     targets = [t for t in d["targets"] if not t["target"].startswith("sparse")]
-    targets += sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])
-    return [_row("learned_at_scale", t["target"], t["value"], "see statement", t["met"]) for t in targets]
+    n = d["settings"]["n"]
+    targets += [{**t, "target": t["target"].replace("sparse ", f"sparse N={n} ", 1)}
+                for t in sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])]
+    return [_row(source, t["target"], t["value"], "see statement", t["met"]) for t in targets]
 
 
 def rows_sparse(d: dict) -> list[dict]:
@@ -171,7 +180,12 @@ def lens_rows(source: str, by_density: dict | None, what: str, good: str) -> lis
                                 "BP's", mad, "recorded", None))
     return out
 
+#: options that set a record's size; ``--run --quick`` leaves them out (with their values)
+SIZE_OPTIONS = ("--n", "--instances")
+
 EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "learned_tensor": rows_tensor,
+           "learned_at_scale_sparse": lambda d: rows_at_scale(d, "learned_at_scale_sparse"),
+           "learned_tensor_n200": lambda d: rows_tensor(d, "learned_tensor_n200"),
            "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive,
            "learned_colouring": rows_colouring, "learned_colouring_damped": rows_colouring}
 
@@ -222,6 +236,9 @@ def main(argv=None) -> int:
     if args.run:
         for name in SOURCES:
             script, extra = RUNS.get(name, (f"{name}.py", []))
+            if args.quick:  # the smoke mode's own sizes: drop a record's size options
+                extra = [a for i, a in enumerate(extra) if a not in SIZE_OPTIONS
+                         and (i == 0 or extra[i - 1] not in SIZE_OPTIONS)]
             cmd = [sys.executable, str(HERE / script), *extra, "--out", str(out)] + (["--quick"] if args.quick else [])
             print("running", " ".join(cmd), flush=True)
             t0 = time.time()

@@ -311,3 +311,47 @@ def test_readme_quotes_the_damped_colouring_record():
     assert v_hi["solved_fraction"] == 0.0
     assert f"({v_hi['violations']['mean']:.1f} ± {v_hi['violations']['stderr']:.1f} violated edges)" in para
     assert all(r["verdicts"][k]["agrees"] for r in (lo, hi) for k in r["verdicts"])
+
+
+def test_readme_quotes_the_n200_tensor_record():
+    """The README's N = 200 sentences (spherical failure resolved, the Ising easy point's small learned excess) are
+    what docs/figures/learned_tensor_n200.json holds."""
+    d = json.loads((ROOT / "docs" / "figures" / "learned_tensor_n200.json").read_text())
+    assert d["settings"]["n"] == 200 and d["settings"]["instances"] == 16
+    text = " ".join((ROOT / "README.md").read_text().split())
+    para = text[text.index("At N = 200 with 16 instances"):][:1400]
+
+    def s(model, T, den):
+        return _summary(d, model, T, {"amp": "AMP (damped)", "learned": "learned"}[den])
+
+    def pm(row, q="energy_gap", digits=2):
+        return f"{row[q]:.{digits}f} ± {row[q + '_err']:.{digits}f}"
+
+    sph_h_l, sph_h_a = s("spherical_3spin", 0.55, "learned"), s("spherical_3spin", 0.55, "amp")
+    sph_e_l, sph_e_a = s("spherical_3spin", 0.85, "learned"), s("spherical_3spin", 0.85, "amp")
+    assert f"the energy gap is {pm(sph_h_l)} over the learned network and {pm(sph_h_a)} over AMP" in para
+    assert (f"overlap with x* {sph_h_l['overlap_planted']:.2f} and {sph_h_a['overlap_planted']:.2f}, where posterior "
+            "samples have m* = 0.72") in para
+    assert f"T = 0.85 it is {pm(sph_e_l)} and {pm(sph_e_a)} (neither flagged)" in para
+    is_h_l, is_h_a = s("ising_3spin", 0.6, "learned"), s("ising_3spin", 0.6, "amp")
+    is_e_l, is_e_a = s("ising_3spin", 0.9, "learned"), s("ising_3spin", 0.9, "amp")
+    assert f"flagged for both ({pm(is_h_l)} learned, {pm(is_h_a)} AMP)" in para
+    assert f"learned network's gap, {pm(is_e_l, digits=3)}, just crosses the flag while AMP's, {pm(is_e_a, digits=3)}" \
+        in para
+    by = {(v["model"], v["T"]): v for v in d["verdicts"]}
+    assert by[("spherical_3spin", 0.55)]["m_bayes"] == pytest.approx(0.72, abs=0.005)
+    for key in (("spherical_3spin", 0.55), ("ising_3spin", 0.6)):  # the lens says fails: flagged, uninformed
+        assert all(by[key][k] for k in ("amp_gap_flagged", "learned_gap_flagged", "amp_uninformed",
+                                        "learned_uninformed"))
+    assert not any(by[("spherical_3spin", 0.85)][k] for k in ("amp_gap_flagged", "learned_gap_flagged"))
+    assert by[("ising_3spin", 0.9)]["learned_gap_flagged"] and not by[("ising_3spin", 0.9)]["amp_gap_flagged"]
+    # the paired excess of the learned samples' energy over AMP's, resolved at both Ising temperatures
+    for T, quoted in ((0.9, para.index("0.024 ± 0.004 above")), (0.6, para.index("(0.053 ± 0.008 at T = 0.6)"))):
+        rows = {(r["instance"], r["denoiser"]): r["energy_gap"] for r in d["rows"]
+                if r["model"] == "ising_3spin" and r["T"] == T}
+        diff = np.array([rows[(i, "learned")] - rows[(i, "AMP (damped)")] for i in range(16)])
+        mean, err = diff.mean(), diff.std(ddof=1) / np.sqrt(diff.size)
+        assert mean > 3 * err and quoted >= 0
+        assert f"{mean:.3f} ± {err:.3f}" in para
+    ratio = (is_h_l["energy_gap"] - 0) / (is_e_l["energy_gap"] - is_e_a["energy_gap"])
+    assert 15 <= ratio <= 25  # "about a twentieth of the failure the lens predicts"
