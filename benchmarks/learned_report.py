@@ -4,7 +4,8 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 ``learned_sparse.py``, a figure) under ``docs/figures``:
 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
-  sparse Rademacher rho = 0.05 easy / hard) against state evolution;
+  sparse Rademacher rho = 0.05 easy / hard) against state evolution, and its sparse part again at N = 4000
+  (``--sparse-only --n 4000 --name learned_at_scale_sparse``);
 * ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
 * ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard,
   at N = 100 and again at N = 200 with 16 instances (``--n 200 --instances 16 --no-untrained-samples --name
@@ -19,9 +20,9 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the eight records' scripts one after
+the figures' paths and each source's machine and load.  ``--run`` first runs the nine records' scripts one after
 the other (``--quick`` passes their smoke mode on, without the records' size options, and writes to a scratch
-directory, ``--out``), so one command regenerates the whole record: about four and a half hours on 2 loaded cores,
+directory, ``--out``), so one command regenerates the whole record: about six hours on 2 loaded cores,
 a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
@@ -41,7 +42,7 @@ if str(HERE) not in sys.path:  # imported by path (the tests): the sibling modul
     sys.path.insert(0, str(HERE))
 from learned_common import sparse_targets  # noqa: E402
 
-SOURCES = ("learned_at_scale", "learned_sparse", "learned_tensor", "learned_tensor_n200",
+SOURCES = ("learned_at_scale", "learned_at_scale_sparse", "learned_sparse", "learned_tensor", "learned_tensor_n200",
            "learned_comparisons", "learned_autoregressive", "learned_colouring", "learned_colouring_damped")
 
 #: sources written by another script's options (the others by ``<name>.py``)

@@ -355,3 +355,63 @@ def test_readme_quotes_the_n200_tensor_record():
         assert f"{mean:.3f} ± {err:.3f}" in para
     ratio = (is_h_l["energy_gap"] - 0) / (is_e_l["energy_gap"] - is_e_a["energy_gap"])
     assert 15 <= ratio <= 25  # "about a twentieth of the failure the lens predicts"
+
+
+def test_readme_quotes_the_sparse_spiked_wigner_records():
+    """The README's sparse-Rademacher sentences are what docs/figures/learned_at_scale.json (N = 2000) and
+    learned_at_scale_sparse.json (N = 4000) hold, with the statements of ``learned_common.sparse_targets``."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from learned_common import sparse_targets
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    para = text[text.index("On sparse Rademacher (rho = 0.05)"):][:1700]
+    small = json.loads((ROOT / "docs" / "figures" / "learned_at_scale.json").read_text())
+    large = json.loads((ROOT / "docs" / "figures" / "learned_at_scale_sparse.json").read_text())
+    assert small["settings"]["n"] == 2000 and large["settings"]["n"] == 4000
+    assert small["settings"]["sparse_seeds"] == large["settings"]["sparse_seeds"] == [0, 1, 2, 3]
+
+    def ov(d, x, combo):
+        return d["sparse"][f"sparse_{x}"]["summary"][combo]["overlap_planted"]
+
+    def two(a, b):
+        return f"{a:.2f} and {b:.2f}"
+
+    easy = (f"overlap with x* at 0.8 ({two(ov(small, 0.8, 'SL/learned+warm'), ov(small, 0.8, 'SI/learned+warm'))} "
+            f"for SL and SI, against {two(ov(small, 0.8, 'SL/AMP'), ov(small, 0.8, 'SI/AMP'))})")
+    assert easy in para
+    hard_max = max(ov(small, 1.2, f"{d}/{k}") for d in ("SL", "SI") for k in ("learned", "learned+warm", "AMP"))
+    assert f"(at most {hard_max:.2f}, where posterior samples have m* = " \
+           f"{small['sparse']['sparse_1.2']['se']['m_bayes']:.2f})" in para
+    assert f"does not match at 0.8 ({two(ov(small, 0.8, 'SL/learned'), ov(small, 0.8, 'SI/learned'))})" in para
+    assert (f"at 0.8 ({two(ov(large, 0.8, 'SL/learned+warm'), ov(large, 0.8, 'SI/learned+warm'))} against "
+            f"{two(ov(large, 0.8, 'SL/AMP'), ov(large, 0.8, 'SI/AMP'))})") in para
+    minutes = sorted(round(m["total_seconds"] / 60) for m in large["meta"])
+    assert f"{minutes[0]} and {minutes[1]} min for the two settings" in para
+    for d, tol in ((small, small["settings"]["tolerance_overlap"]), (large, large["settings"]["tolerance_overlap"])):
+        targets = sparse_targets(d["sparse"], tol)
+        flags = [t for t in targets if "(hard)" in t["target"] and "energy-form" in t["target"]]
+        assert len(flags) == 6 and all(t["met"] for t in flags)  # "flags all six samplers" / "every gap flagged"
+        easy_rows = {t["target"].split(" ")[3].rstrip(":"): t["met"] for t in targets
+                     if "(easy)" in t["target"] and "|ov - ov_AMP|" in t["target"]}
+        warm_match = easy_rows["SL/learned+warm"] and easy_rows["SI/learned+warm"]
+        assert warm_match == (d is small)  # "holds at N = 2000, not at N = 4000"
+        assert not easy_rows["SL/learned"] and not easy_rows["SI/learned"]
+    hard = [t for t in sparse_targets(large["sparse"], large["settings"]["tolerance_overlap"])
+            if "(hard)" in t["target"]]
+    assert all(t["met"] for t in hard if "ends uninformed" in t["target"])
+    found = {r["denoiser"]: 0 for r in large["sparse"]["sparse_1.2"]["samplers"]}
+    total = 0
+    for r in large["sparse"]["sparse_1.2"]["samplers"]:
+        found[r["denoiser"]] += sum(v > large["sparse"]["sparse_1.2"]["se"]["m_bayes"] / 2
+                                    for v in r["overlap_planted_per_sample"])
+        total += len(r["overlap_planted_per_sample"])
+    assert f"{sum(found.values())} of {total} samples found x*" in para
+    gaps = [t["value"][0] for t in hard if "energy-form" in t["target"]]
+    assert f"flagged, {min(gaps):.2f}-{max(gaps):.2f})" in para
+    # "on one of the four seeds every sampler, AMP included, stays uninformed at 0.8 at both sizes"
+    for d in (small, large):
+        stuck = {r["instance_seed"] for r in d["sparse"]["sparse_0.8"]["samplers"]} - {
+            r["instance_seed"] for r in d["sparse"]["sparse_0.8"]["samplers"] if r["overlap_planted"] > 0.3}
+        assert stuck == {1}
