@@ -5,6 +5,7 @@ Usage: ``python benchmarks/learned_at_scale.py [--quick] [--out docs/figures] [-
 or on some settings: ``--sparse-only --n 4000 --sparse-x 1.2 --name STEM`` (a name of its own: a run never
 replaces a record of other settings, ``learned_common.check_replaceable``),
 and ``--merge STEM1 STEM2 --name STEM`` joins such runs made one setting per process into one record.
+``--train-n`` trains at another size than the one sampled (the network's parameters do not depend on N).
 
 What is measured (``samplers.neural``: ``AmortisedAMP`` trained by ``train_amortised_denoiser`` on fresh planted
 pairs from ``PlantedSpikedWigner``; no MCMC anywhere)
@@ -121,12 +122,13 @@ def se_overlap(prior, lam: float) -> dict:
 
 # -- training ----------------------------------------------------------------------------------------------------
 def train(prior, lam: float, cfg: dict, epochs: int, device: str, seed: int, tag: str, checkpoints: Path | None):
-    data = PlantedSpikedWigner(cfg["n"], lam, prior, rows_per_instance=cfg["rows_per_instance"], t_min=cfg["t_min"],
+    n_train = cfg.get("train_n") or cfg["n"]  # the network's parameters do not depend on N
+    data = PlantedSpikedWigner(n_train, lam, prior, rows_per_instance=cfg["rows_per_instance"], t_min=cfg["t_min"],
                                t_max=cfg["t_max"], p_zero=cfg["p_zero"])
     net = AmortisedAMP(prior, n_layers=cfg["n_layers"], hidden=cfg["hidden"], seed=seed)
     config = TrainConfig(epochs=epochs, batch_size=cfg["instances_per_step"], lr=cfg["lr"], patience=cfg["patience"],
                          seed=seed, device=device, progress=False)
-    log(f"[train {tag}] N = {cfg['n']}, lam = {lam:.4g}, {epochs} x {cfg['steps_per_epoch']} steps of "
+    log(f"[train {tag}] N = {n_train}, lam = {lam:.4g}, {epochs} x {cfg['steps_per_epoch']} steps of "
         f"{cfg['instances_per_step']} instances x {cfg['rows_per_instance']} rows, {net.n_parameters} parameters")
     start = time.perf_counter()
     hist = train_amortised_denoiser(net, data, config, steps_per_epoch=cfg["steps_per_epoch"],
@@ -316,7 +318,8 @@ def sparse_figure(report: dict, path: Path) -> None:
         top.axhline(block["se"]["m_bayes"], color="k", ls="--", lw=1, label="SE m* (Bayes)")
         hard = block["se"]["sampler_predicted_to_fail"]
         top.set_title(f"Delta/rho^2 = {block['Delta_over_rho2']} ({'hard' if hard else 'easy'}), "
-                      f"N = {report['settings']['n']}", fontsize=9)
+                      f"N = {report['settings']['n']}" + (f" (trained at N = {report['settings']['train_n']})"
+                                                           if report["settings"].get("train_n") else ""), fontsize=9)
         top.set_ylabel("overlap with x* (dots: instance seeds)")
         top.legend(fontsize=7)
         bottom.axhline(0.05, color="grey", ls=":", lw=1, label="flag floor 0.05")
@@ -362,6 +365,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sparse-only", action="store_true", help="run part 2 (sparse Rademacher) only")
     ap.add_argument("--n", type=int, default=None,
                     help="problem size N for training and sampling (default 2000, 500 with --quick)")
+    ap.add_argument("--train-n", type=int, default=None,
+                    help="train at this N instead of --n (the network's parameters do not depend on N)")
     ap.add_argument("--sparse-x", type=float, nargs="+", default=None, metavar="X",
                     help="the Delta/rho^2 settings of part 2 (default 0.8 1.2)")
     ap.add_argument("--name", default=None, help="stem of the output files (default learned_at_scale; required with "
@@ -372,13 +377,13 @@ def main(argv=None) -> int:
                          "differ only in --sparse-x (e.g. one process per setting), then exit")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    partial = args.sparse_only or args.n is not None or args.sparse_x is not None
+    partial = args.sparse_only or args.n is not None or args.sparse_x is not None or args.train_n is not None
     if (args.merge or partial) and args.name is None:
-        ap.error("--name is required with --sparse-only, --n, --sparse-x and --merge (the record they write must not "
-                 "replace learned_at_scale.json)")
+        ap.error("--name is required with --sparse-only, --n, --train-n, --sparse-x and --merge (the record they "
+                 "write must not replace learned_at_scale.json)")
     name = args.name or "learned_at_scale"
     if args.merge:
-        if partial or args.quick or args.checkpoints:
+        if partial or args.quick or args.checkpoints:  # run options
             ap.error("--merge only joins records: it takes --out and --name, no run options")
         try:
             report = merged_record(out, args.merge, name, merge_sparse, "sparse-only records of this script")
@@ -388,8 +393,9 @@ def main(argv=None) -> int:
         sparse_figure(report, out / f"{name}.png")
         print(f"Wrote {out / f'{name}.json'}")
         return 0
-    if args.n is not None and args.n < 10:
-        ap.error(f"--n must be >= 10 (got {args.n})")
+    for flag, value in (("--n", args.n), ("--train-n", args.train_n)):
+        if value is not None and value < 10:
+            ap.error(f"{flag} must be >= 10 (got {value})")
     if args.sparse_x is not None:
         if any(not (0 < x < 10) for x in args.sparse_x):
             ap.error(f"--sparse-x values must lie in (0, 10) (got {args.sparse_x})")
@@ -400,6 +406,8 @@ def main(argv=None) -> int:
         cfg["n"] = args.n
     if args.sparse_x is not None:
         cfg["sparse_x"] = tuple(args.sparse_x)
+    if args.train_n is not None:
+        cfg["train_n"] = args.train_n
     cfg["sparse_only"] = args.sparse_only
     try:
         check_replaceable(out / f"{name}.json", {**cfg, "tolerance_overlap": tolerance(cfg["n"])},

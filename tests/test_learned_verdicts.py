@@ -220,6 +220,8 @@ def test_tensor_cli_never_replaces_a_record(tensor, tmp_path, capsys):
     (["--sparse-x", "0.8", "0.8", "--name", "x"], "distinct"),
     (["--sparse-x", "0", "--name", "x"], "(0, 10)"),
     (["--n", "5", "--name", "x"], "--n must be >= 10"),
+    (["--train-n", "3", "--name", "x"], "--train-n must be >= 10"),
+    (["--train-n", "2000"], "--name is required"),
     (["--merge", "a", "--name", "x", "--sparse-only"], "no run options"),
     (["--merge", "nothing", "--name", "x"], "cannot read"),
 ])
