@@ -5,7 +5,8 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
   sparse Rademacher rho = 0.05 easy / hard) against state evolution, and its sparse part again at N = 4000
-  (``--sparse-only --n 4000 --name learned_at_scale_sparse``);
+  (``--sparse-only --n 4000 --name learned_at_scale_sparse``) and at N = 4000 with the network trained at N = 2000
+  (``--train-n 2000 --name learned_at_scale_transfer``);
 * ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
 * ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard,
   at N = 100 and again at N = 200 with 16 instances (``--n 200 --instances 16 --no-untrained-samples --name
@@ -20,9 +21,9 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the nine records' scripts one after
+the figures' paths and each source's machine and load.  ``--run`` first runs the ten records' scripts one after
 the other (``--quick`` passes their smoke mode on, without the records' size options, and writes to a scratch
-directory, ``--out``), so one command regenerates the whole record: about six hours on 2 loaded cores,
+directory, ``--out``), so one command regenerates the whole record: about seven hours on 2 loaded cores,
 a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
@@ -42,14 +43,17 @@ if str(HERE) not in sys.path:  # imported by path (the tests): the sibling modul
     sys.path.insert(0, str(HERE))
 from learned_common import sparse_targets  # noqa: E402
 
-SOURCES = ("learned_at_scale", "learned_at_scale_sparse", "learned_sparse", "learned_tensor", "learned_tensor_n200",
-           "learned_comparisons", "learned_autoregressive", "learned_colouring", "learned_colouring_damped")
+SOURCES = ("learned_at_scale", "learned_at_scale_sparse", "learned_at_scale_transfer", "learned_sparse",
+           "learned_tensor", "learned_tensor_n200", "learned_comparisons", "learned_autoregressive",
+           "learned_colouring", "learned_colouring_damped")
 
 #: sources written by another script's options (the others by ``<name>.py``)
 RUNS = {"learned_colouring_damped": ("learned_colouring.py",
                                      ["--damping", "0.5", "--drivers", "SL", "--name", "learned_colouring_damped"]),
         "learned_at_scale_sparse": ("learned_at_scale.py",
                                     ["--sparse-only", "--n", "4000", "--name", "learned_at_scale_sparse"]),
+        "learned_at_scale_transfer": ("learned_at_scale.py", ["--sparse-only", "--n", "4000", "--train-n", "2000",
+                                                              "--name", "learned_at_scale_transfer"]),
         "learned_tensor_n200": ("learned_tensor.py", ["--n", "200", "--instances", "16", "--no-untrained-samples",
                                                       "--name", "learned_tensor_n200"])}
 
@@ -65,7 +69,8 @@ def rows_at_scale(d: dict, source: str = "learned_at_scale") -> list[dict]:
     so a record written before a sparse statement was added reports it too), each sparse one with its N."""
     targets = [t for t in d["targets"] if not t["target"].startswith("sparse")]
     n = d["settings"]["n"]
-    targets += [{**t, "target": t["target"].replace("sparse ", f"sparse N={n} ", 1)}
+    size = f"N={n}" + (f" (trained at N={d['settings']['train_n']})" if d["settings"].get("train_n") else "")
+    targets += [{**t, "target": t["target"].replace("sparse ", f"sparse {size} ", 1)}
                 for t in sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])]
     return [_row(source, t["target"], t["value"], "see statement", t["met"]) for t in targets]
 
@@ -186,6 +191,7 @@ SIZE_OPTIONS = ("--n", "--instances")
 
 EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "learned_tensor": rows_tensor,
            "learned_at_scale_sparse": lambda d: rows_at_scale(d, "learned_at_scale_sparse"),
+           "learned_at_scale_transfer": lambda d: rows_at_scale(d, "learned_at_scale_transfer"),
            "learned_tensor_n200": lambda d: rows_tensor(d, "learned_tensor_n200"),
            "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive,
            "learned_colouring": rows_colouring, "learned_colouring_damped": rows_colouring}

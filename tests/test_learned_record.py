@@ -415,3 +415,34 @@ def test_readme_quotes_the_sparse_spiked_wigner_records():
         stuck = {r["instance_seed"] for r in d["sparse"]["sparse_0.8"]["samplers"]} - {
             r["instance_seed"] for r in d["sparse"]["sparse_0.8"]["samplers"] if r["overlap_planted"] > 0.3}
         assert stuck == {1}
+
+
+def test_readme_quotes_the_transfer_record():
+    """The network trained at N = 2000 and used at N = 4000 (docs/figures/learned_at_scale_transfer.json)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from learned_common import sparse_targets
+
+    d = json.loads((ROOT / "docs" / "figures" / "learned_at_scale_transfer.json").read_text())
+    assert (d["settings"]["n"], d["settings"]["train_n"]) == (4000, 2000)
+    text = " ".join((ROOT / "README.md").read_text().split())
+    para = text[text.index("The network trained at N = 2000 and used at N = 4000"):][:400]
+    easy = d["sparse"]["sparse_0.8"]["summary"]
+    quoted = (f"comes closer: {easy['SL/learned+warm']['overlap_planted']:.2f} and "
+              f"{easy['SI/learned+warm']['overlap_planted']:.2f} against {easy['SL/AMP']['overlap_planted']:.2f} and "
+              f"{easy['SI/AMP']['overlap_planted']:.2f} (SI within the tolerance, SL not)")
+    assert quoted in para
+    minutes = sorted(round(m["total_seconds"] / 60) for m in d["meta"])
+    assert f"; {minutes[0]} and {minutes[1]} min)" in para
+    targets = sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])
+    met = {t["target"].split(" ")[3].rstrip(":"): t["met"] for t in targets
+           if "(easy)" in t["target"] and "|ov - ov_AMP|" in t["target"]}
+    assert met["SI/learned+warm"] and not met["SL/learned+warm"]
+    hard = [t for t in targets if "(hard)" in t["target"] and t["met"] is not None]
+    assert hard and all(t["met"] for t in hard)  # "ends uninformed and flagged like AMP"
+    # the AMP-driven rows are the N = 4000 record's (same instances and seeds)
+    other = json.loads((ROOT / "docs" / "figures" / "learned_at_scale_sparse.json").read_text())
+    for key in ("sparse_0.8", "sparse_1.2"):
+        assert [r["overlap_planted"] for r in d["sparse"][key]["samplers"] if r["denoiser"] == "AMP"] == \
+            [r["overlap_planted"] for r in other["sparse"][key]["samplers"] if r["denoiser"] == "AMP"]
