@@ -65,7 +65,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from learned_common import check_replaceable, merged_record, sparse_targets  # noqa: E402
+from learned_common import check_replaceable, group_mean_se, merged_record, sparse_targets  # noqa: E402
 
 import spinglass as sg  # noqa: E402
 from analysis.measures.learned import state_evolution_mmse  # noqa: E402
@@ -307,14 +307,17 @@ def sparse_figure(report: dict, path: Path) -> None:
     axes = fig.subplots(2, len(blocks), squeeze=False)
     for j, block in enumerate(blocks):
         top, bottom = axes[0, j], axes[1, j]
+        gaps = {(g["driver"], g["denoiser"]): g
+                for g in group_mean_se(block["samplers"], ("driver", "denoiser"), ("energy_nishimori_gap",))}
         for i, (drv, den) in enumerate(combos):
-            sel = [r for r in block["samplers"] if (r["driver"], r["denoiser"]) == (drv, den)]
-            ov = np.array([r["overlap_planted"] for r in sel])
-            gap = np.array([r["energy_nishimori_gap"] for r in sel])
+            ov = np.array([r["overlap_planted"] for r in block["samplers"]
+                           if (r["driver"], r["denoiser"]) == (drv, den)])
             top.bar(i, ov.mean(), 0.7, color=f"C{i}", alpha=0.5)
             top.plot(np.full(ov.size, i), ov, "k.", ms=5)
-            err = gap.std(ddof=1) / np.sqrt(gap.size) if gap.size > 1 else 0.0
-            bottom.errorbar(i, gap.mean(), yerr=err, fmt="o", color=f"C{i}", capsize=3)
+            g = gaps[(drv, den)]
+            err = g["energy_nishimori_gap_err"]
+            bottom.errorbar(i, g["energy_nishimori_gap"], yerr=err if math.isfinite(err) else 0.0, fmt="o",
+                            color=f"C{i}", capsize=3)
         top.axhline(block["se"]["m_bayes"], color="k", ls="--", lw=1, label="SE m* (Bayes)")
         hard = block["se"]["sampler_predicted_to_fail"]
         top.set_title(f"Delta/rho^2 = {block['Delta_over_rho2']} ({'hard' if hard else 'easy'}), "

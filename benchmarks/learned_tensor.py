@@ -140,16 +140,13 @@ def verdicts(summary: list[dict], n: int) -> list[dict]:
         by = {s["denoiser"]: s for s in summary if (s["model"], s["T"]) == (model, T)}
         amp, learned = by["AMP (damped)"], by["learned"]
         m_star = bayes_overlap(model, T)
-
-        def flagged(s):
-            return gap_flagged(s["energy_gap"], s["energy_gap_err"])
-
         out.append({"model": model, "T": T, "tolerance": tol, "m_bayes": m_star,
                     "overlap_diff": learned["overlap_planted"] - amp["overlap_planted"],
                     "two_sample_diff": learned["two_sample_overlap"] - amp["two_sample_overlap"],
                     "overlaps_match": bool(abs(learned["overlap_planted"] - amp["overlap_planted"]) <= tol
                                            and abs(learned["two_sample_overlap"] - amp["two_sample_overlap"]) <= tol),
-                    "amp_gap_flagged": flagged(amp), "learned_gap_flagged": flagged(learned),
+                    "amp_gap_flagged": gap_flagged(amp["energy_gap"], amp["energy_gap_err"]),
+                    "learned_gap_flagged": gap_flagged(learned["energy_gap"], learned["energy_gap_err"]),
                     "amp_uninformed": bool(amp["overlap_planted"] < m_star - tol),
                     "learned_uninformed": bool(learned["overlap_planted"] < m_star - tol)})
     return out
@@ -220,13 +217,6 @@ def figure(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def _write_new(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, refusing to overwrite a finished record (a merged one is rebuilt by hand)."""
-    if path.exists():
-        raise SystemExit(f"learned_tensor.py: {path} exists; move it away or pick another --name")
-    path.write_text(text)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: N = 40, a few steps (targets not meant to be met)")
@@ -256,7 +246,7 @@ def main(argv=None) -> int:
             report = merged_record(out, args.merge, stem, merge, "records of this script")
         except ValueError as err:
             ap.error(f"--merge: {err}")
-        _write_new(out / f"{stem}.json", json.dumps(report, indent=1))
+        (out / f"{stem}.json").write_text(json.dumps(report, indent=1))  # merged_record refused an existing one
         figure(report, out / f"{stem}.png")
         print_sample_table(report["summary"], report["verdicts"], "T")
         return 0
