@@ -80,6 +80,7 @@ from .amortised_amp import AmortisedAMP, AmortisedDenoiser, BoundAmortisedAMP  #
 from .amortised_tensor import AmortisedTensorAMP, PlantedSpikedTensor  # noqa: E402
 from .amortised_training import (  # noqa: E402
     PlantedMSE,
+    WarmStarts,
     planted_denoising_loss,
     planted_mse,
     train_amortised_denoiser,
@@ -88,7 +89,8 @@ from .planted_data import PlantedBatch, PlantedSpikedWigner  # noqa: E402
 
 __all__ += [
     "AmortisedAMP", "AmortisedDenoiser", "BoundAmortisedAMP", "PlantedBatch", "PlantedMSE", "PlantedSpikedWigner",
-    "planted_denoising_loss", "planted_mse", "train_amortised_denoiser", "AmortisedTensorAMP", "PlantedSpikedTensor",
+    "WarmStarts", "planted_denoising_loss", "planted_mse", "train_amortised_denoiser", "AmortisedTensorAMP",
+    "PlantedSpikedTensor",
 ]
 
 __all__ += ["VariationalAutoregressive"]

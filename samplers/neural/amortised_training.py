@@ -19,6 +19,24 @@ which is re-seeded every epoch: the same held-out instances every epoch, so earl
 best-epoch weights restored), checkpoints, the non-finite-loss error and the tqdm bar of ``fit`` apply as
 documented there.
 
+Warm starts (``WarmStarts``; the sampler's own queries).  Along a path the drivers run the network with a warm
+start: a query continues from the final state of the previous one, at the earlier time t' < t, after up to
+``max_passes`` passes (``AmortisedDenoiser``).  A network trained only from the prior start never sees such a
+state, and its learned corrections may move an iterate that AMP would keep (measured in issue 17: the samples
+of a warm-started trained network sit above AMP's in energy, while the untrained one equals AMP).  With
+``warm=WarmStarts(...)`` a fraction of the rows of every instance starts instead from the network's own state
+at an earlier time of the same planted path: t' = u t with u ~ U[ratio_min, 1], and
+
+    y_t' = (t'/t) y_t + sqrt(t' (t - t') / t) xi,    xi ~ N(0, I_n)
+
+(the Brownian bridge: given y_t, the earlier observation of the path y_s = s x* + W_s does not depend on x*),
+the state being ``passes`` passes of the network at (y_t', t') from the random start f^0 = E_p0[x] +
+init_scale z, v^0 = Var_p0[x], f^{-1} = 0, computed without gradient.  The loss row is then one pass at
+(y_t, t) from that state, with gradient.  Since the state is a function of y_t' only, which given y_t is
+independent of x*, the minimiser of the loss is still the posterior mean E[x | J, y_t]: the warm start is side
+information that can only help to compute it.  Gaussian channel only.  Cost per step: ``passes`` forward passes
+on the warm rows besides the usual pass with gradient.
+
 Evaluation (``planted_mse``).  At each t of a grid, the MSE (1/n)||m_theta(J, y, t) - x*||^2 averaged over
 ``n_instances`` fresh instances (R rows each); the standard error is over instances (rows of one instance
 are correlated through J and x*).  The Bayes-optimal reference (state evolution) lives in
@@ -37,7 +55,7 @@ from .amortised_amp import AmortisedAMP
 from .planted_data import PlantedBatch, PlantedSpikedWigner
 from .training import TrainConfig, TrainHistory, check_positive_int, fit_on_fresh_draws, pick_device
 
-__all__ = ["PlantedMSE", "planted_denoising_loss", "train_amortised_denoiser", "planted_mse"]
+__all__ = ["PlantedMSE", "WarmStarts", "planted_denoising_loss", "train_amortised_denoiser", "planted_mse"]
 
 
 def _check_pair(network, data) -> None:
@@ -55,25 +73,123 @@ def _check_pair(network, data) -> None:
                          "only): build the AmortisedAMP with erasure=True")
 
 
-def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch) -> torch.Tensor:
-    """Mean over instances, rows and sites of (m_theta - x*)^2 (module docstring); batch on the network's device."""
-    mean = network(batch.J, batch.y, batch.t, batch.lam) if batch.revealed is None else \
-        network(batch.J, batch.y, batch.t, batch.lam, batch.revealed)
+@dataclass(frozen=True)
+class WarmStarts:
+    """Rows trained from the network's own warm state at an earlier time of the planted path (module docstring).
+
+    fraction : share of each instance's rows that start warm, in [0, 1] (the first round(fraction R) rows).
+    passes : passes of the network at the earlier time (>= 1), without gradient.
+    ratio_min : t' / t is uniform on [ratio_min, 1], ratio_min in (0, 1].
+    init_scale : size of the random start of those passes (>= 0; the drivers' default 1e-3).
+    """
+
+    fraction: float = 0.5
+    passes: int = 4
+    ratio_min: float = 0.7
+    init_scale: float = 1e-3
+
+    def __post_init__(self):
+        for name, lo, hi in (("fraction", 0.0, 1.0), ("ratio_min", 0.0, 1.0), ("init_scale", 0.0, math.inf)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi \
+                    or (name == "ratio_min" and v == 0):
+                rng = "(0, 1]" if name == "ratio_min" else ("[0, 1]" if name == "fraction" else ">= 0 and finite")
+                raise ValueError(f"WarmStarts.{name} must be a real number in {rng}, got {v!r}")
+        check_positive_int("WarmStarts.passes", self.passes, 1)
+
+    def to_dict(self) -> dict:
+        return {"fraction": self.fraction, "passes": self.passes, "ratio_min": self.ratio_min,
+                "init_scale": self.init_scale}
+
+
+def earlier_observation(y: torch.Tensor, t: torch.Tensor, u: torch.Tensor, xi: torch.Tensor
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The observation of the same planted path at t' = u t, given y_t (the Brownian bridge of the module docstring):
+    y_t' = (t'/t) y_t + sqrt(t' (t - t') / t) xi.  y (..., n) and xi (..., n); t and u (...), u in [0, 1].  Rows at
+    t = 0 give t' = 0 and y_t' = 0.  Returns (y_t', t') in y's device and dtype."""
+    dev, dt = y.device, y.dtype
+    t = t.to(device="cpu", dtype=torch.float64)
+    tw = u.to(torch.float64) * t
+    safe = torch.where(t > 0, t, torch.ones_like(t))
+    scale = torch.where(t > 0, tw / safe, torch.zeros_like(t))
+    spread = torch.sqrt(torch.clamp(tw * (t - tw) / safe, min=0.0))
+    yw = scale[..., None].to(dev, dt) * y + (spread[..., None] * xi.to(torch.float64)).to(dev, dt)
+    return yw, tw.to(dev, dt)
+
+
+def _warm_state(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts, generator: torch.Generator):
+    """(f, v, f_prev) of shape (I, R, n): the warm rows' own state at t' = u t (module docstring), the prior start
+    on the other rows.  None when no row starts warm."""
+    I, R, n = batch.y.shape
+    k = round(warm.fraction * R)
+    if k == 0:
+        return None
+    dev, dt = batch.y.device, batch.y.dtype
+    u = warm.ratio_min + (1.0 - warm.ratio_min) * torch.rand((I, k), generator=generator, dtype=torch.float64)
+    xi = torch.randn((I, k, n), generator=generator, dtype=torch.float64)
+    z = torch.randn((I, k, n), generator=generator, dtype=torch.float64)
+    yw, tw = earlier_observation(batch.y[:, :k], batch.t[:, :k], u, xi)
+    f = (network.prior_mean + warm.init_scale * z).to(dev, dt)
+    state = (f, torch.full_like(f, network.prior_var), torch.zeros_like(f))
+    with torch.no_grad():
+        for _ in range(warm.passes):
+            _, _, state = network.iterate(batch.J, yw, tw, batch.lam, state)
+    cold = (torch.full((I, R - k, n), network.prior_mean, device=dev, dtype=dt),
+            torch.full((I, R - k, n), network.prior_var, device=dev, dtype=dt),
+            torch.zeros((I, R - k, n), device=dev, dtype=dt))
+    return tuple(torch.cat([w.detach(), c], dim=1) for w, c in zip(state, cold, strict=True))
+
+
+def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts | None = None,
+                           generator: torch.Generator | None = None) -> torch.Tensor:
+    """Mean over instances, rows and sites of (m_theta - x*)^2 (module docstring); batch on the network's device.
+
+    warm : None (every row from the prior start) or ``WarmStarts`` (Gaussian channel; needs ``generator``, a CPU
+    generator for the earlier observations and the random starts).
+    """
+    if warm is not None and batch.revealed is None:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError("generator: warm starts need a CPU torch.Generator")
+        state = _warm_state(network, batch, warm, generator)
+        mean = network.iterate(batch.J, batch.y, batch.t, batch.lam, state)[0]
+    elif batch.revealed is None:
+        mean = network(batch.J, batch.y, batch.t, batch.lam)
+    else:
+        if warm is not None:
+            raise ValueError("warm: warm starts are defined on the Gaussian channel only")
+        mean = network(batch.J, batch.y, batch.t, batch.lam, batch.revealed)
     return ((mean - batch.x[:, None, :]) ** 2).mean()
 
 
 def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, config: TrainConfig | None = None, *,
-                             steps_per_epoch: int = 50, val_instances: int = 8) -> TrainHistory:
+                             steps_per_epoch: int = 50, val_instances: int = 8,
+                             warm: WarmStarts | None = None) -> TrainHistory:
     """Train ``network`` on fresh planted pairs from ``data`` with ``fit`` (module docstring).
 
     config : ``TrainConfig``; ``batch_size`` = instances per step, ``epochs`` x ``steps_per_epoch`` steps at most;
         ``val_fraction`` is ignored (the held-out instances are ``val_instances`` fresh ones; 0 = no held-out set,
         no early stopping).  steps_per_epoch : optimiser steps per epoch (>= 1).
+    warm : None (every row from the prior start, the default) or ``WarmStarts``: some rows start from the
+        network's own state at an earlier time of the path (module docstring; Gaussian channel only); the held-out
+        loss uses the same rows.
     Returns the ``TrainHistory``; a non-finite loss raises ``NonFiniteLossError``.
     """
     _check_pair(network, data)
-    return fit_on_fresh_draws(network, data, planted_denoising_loss, TrainConfig(batch_size=2) if config is None
-                              else config, steps_per_epoch=steps_per_epoch, val_instances=val_instances)
+    if warm is not None and not isinstance(warm, WarmStarts):
+        raise TypeError(f"warm must be None or a WarmStarts, got {type(warm).__name__}")
+    if warm is not None and getattr(data, "channel", "gaussian") != "gaussian":
+        raise ValueError("warm: warm starts are defined on the Gaussian channel only; the data have "
+                         f"channel={data.channel!r}")
+    config = TrainConfig(batch_size=2) if config is None else config
+    if warm is None:
+        return fit_on_fresh_draws(network, data, planted_denoising_loss, config, steps_per_epoch=steps_per_epoch,
+                                  val_instances=val_instances)
+
+    def loss(module, batch, generator):
+        return planted_denoising_loss(module, batch, warm, generator)
+
+    return fit_on_fresh_draws(network, data, loss, config, steps_per_epoch=steps_per_epoch,
+                              val_instances=val_instances, loss_takes_generator=True)
 
 
 @dataclass

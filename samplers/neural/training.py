@@ -531,14 +531,17 @@ class NetworkModule(torch.nn.Module):
         return count_parameters(self)
 
 
-def fit_on_fresh_draws(network: torch.nn.Module, data, loss: Callable[[torch.nn.Module, object], torch.Tensor],
-                       config: TrainConfig, *, steps_per_epoch: int, val_instances: int) -> TrainHistory:
+def fit_on_fresh_draws(network: torch.nn.Module, data, loss: Callable[..., torch.Tensor],
+                       config: TrainConfig, *, steps_per_epoch: int, val_instances: int,
+                       loss_takes_generator: bool = False) -> TrainHistory:
     """``fit`` on data drawn afresh at every step (planted pairs): ``data.draw(count, generator)`` returns a
     batch of ``count`` instances with ``.to(device)``, and ``loss(network, batch)`` is minimised.
 
     The rows ``fit`` shuffles are placeholders, one per instance (``steps_per_epoch`` x ``batch_size`` an
     epoch); the held-out set is ``val_instances`` fresh instances drawn with ``fit``'s validation generator (0:
-    none, and then no early stopping; ``config.val_fraction`` is ignored).
+    none, and then no early stopping; ``config.val_fraction`` is ignored).  With ``loss_takes_generator`` the
+    loss is called as ``loss(network, batch, generator)`` with the generator that drew the batch (for randomness
+    of its own, e.g. warm starts).
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -551,7 +554,8 @@ def fit_on_fresh_draws(network: torch.nn.Module, data, loss: Callable[[torch.nn.
         config = TrainConfig.from_dict({**config.to_dict(), "val_fraction": 0.0})
 
     def loss_fn(module, batch, gen):
-        return loss(module, data.draw(int(batch[0].shape[0]), gen).to(device))
+        drawn = data.draw(int(batch[0].shape[0]), gen).to(device)
+        return loss(module, drawn, gen) if loss_takes_generator else loss(module, drawn)
 
     return fit(network, loss_fn, rows, config, val_data=val)
 
