@@ -7,6 +7,8 @@ Checks, each statistical one with a mutant that must fail it:
   bridge spread sqrt(t') instead of sqrt(t'(t - t')/t) over-disperses by far more than that.
 * a warm row's loss is the loss of one pass from the network's own state after ``passes`` passes at
   (y_t', t') (recomputed by hand with the same generator); fraction 0 is the plain loss bit for bit.
+* the sign-invariant loss scores each row against the nearer of x* and -x* (a mirror row costs what its
+  image costs; the plain loss charges it 9 times more) and is refused where the law is not sign-symmetric.
 * training with warm starts is reproducible and ends at a finite held-out loss; bad settings name the
   parameter; the erasure channel refuses warm starts.
 """
@@ -135,3 +137,32 @@ def test_warm_starts_refuse_the_erasure_channel_and_a_wrong_type():
         train_amortised_denoiser(net, PlantedSpikedWigner(10, 1.0, prior), warm={"fraction": 0.5})
     with pytest.raises(TypeError, match="generator"):
         planted_denoising_loss(net, PlantedSpikedWigner(10, 1.0, prior).draw(1, gen(0)), WarmStarts())
+
+
+def test_sign_invariant_loss_scores_the_nearer_lobe_and_needs_a_symmetric_law():
+    prior = sg.Rademacher()
+    data = PlantedSpikedWigner(40, 2.0, prior, rows_per_instance=3, t_min=0.01, t_max=1.0, dtype=F64)
+    batch = data.draw(2, gen(0))
+
+    class Fixed(AmortisedAMP):  # returns the chosen rows: +x*/2, -x*/2 and 0 for every instance
+        def forward(self, J, y, t, lam, revealed=None):
+            x = batch.x[:, None, :]
+            return torch.cat([0.5 * x, -0.5 * x, 0.0 * x], dim=1)
+
+    net = Fixed(prior, n_layers=1, hidden=2, dtype=F64)
+    plain = planted_denoising_loss(net, batch)
+    folded = planted_denoising_loss(net, batch, sign_invariant=True)
+    assert abs(float(plain) - (0.25 + 2.25 + 1.0) / 3) < 1e-12  # rows: (1/2)^2, (3/2)^2, 1
+    assert abs(float(folded) - (0.25 + 0.25 + 1.0) / 3) < 1e-12  # the mirror row scores against -x*
+    from samplers.neural.amortised_tensor import AmortisedTensorAMP, PlantedSpikedTensor
+
+    with pytest.raises(ValueError, match="sign_invariant"):
+        train_amortised_denoiser(AmortisedTensorAMP(prior, p=3, n_layers=1, hidden=2),
+                                 PlantedSpikedTensor(6, 3, 0.8, prior), sign_invariant=True)
+    skewed = sg.priors.DiscretePrior([-1.0, 1.0], [0.3, 0.7])  # unit second moment, not sign-symmetric
+    with pytest.raises(ValueError, match="sign_invariant"):
+        train_amortised_denoiser(AmortisedAMP(skewed, n_layers=1, hidden=2), PlantedSpikedWigner(6, 1.0, skewed),
+                                 sign_invariant=True)
+    with pytest.raises(TypeError, match="sign_invariant"):
+        train_amortised_denoiser(AmortisedAMP(prior, n_layers=1, hidden=2), PlantedSpikedWigner(6, 1.0, prior),
+                                 sign_invariant="yes")

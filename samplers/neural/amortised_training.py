@@ -37,6 +37,16 @@ independent of x*, the minimiser of the loss is still the posterior mean E[x | J
 information that can only help to compute it.  Gaussian channel only.  Cost per step: ``passes`` forward passes
 on the warm rows besides the usual pass with gradient.
 
+Sign-invariant loss (``sign_invariant=True``).  For a sign-symmetric prior and an even interaction order the law
+is invariant under x -> -x, and at small t the posterior is two mirror lobes of equal weight: its mean is near 0
+although each lobe is far from it.  AMP run from a random start along a path commits to one lobe early (the drift
+then follows it, and the samples fall in either lobe with probability 1/2), which is how the AMP-driven samplers
+sample the mixture.  The plain loss teaches a network the opposite: to shrink a committed iterate back to the
+mirror-symmetric mean, which a network of L layers cannot then undo.  The sign-invariant loss scores each row
+against the nearer of x* and -x*, min(||m - x*||^2, ||m + x*||^2) / n; its minimisers are the means of one lobe,
+m = E[sign(<x, m>) x | J, y_t], the branch AMP follows, and where y_t already fixes the sign (t n >> 1 in the
+scaling of this model) it is the plain loss.
+
 Evaluation (``planted_mse``).  At each t of a grid, the MSE (1/n)||m_theta(J, y, t) - x*||^2 averaged over
 ``n_instances`` fresh instances (R rows each); the standard error is over instances (rows of one instance
 are correlated through J and x*).  The Bayes-optimal reference (state evolution) lives in
@@ -141,11 +151,13 @@ def _warm_state(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts, ge
 
 
 def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts | None = None,
-                           generator: torch.Generator | None = None) -> torch.Tensor:
+                           generator: torch.Generator | None = None, *, sign_invariant: bool = False) -> torch.Tensor:
     """Mean over instances, rows and sites of (m_theta - x*)^2 (module docstring); batch on the network's device.
 
     warm : None (every row from the prior start) or ``WarmStarts`` (Gaussian channel; needs ``generator``, a CPU
     generator for the earlier observations and the random starts).
+    sign_invariant : score each row against the nearer of x* and -x*, min(||m - x*||^2, ||m + x*||^2) / n (module
+    docstring; for a law invariant under x -> -x only).
     """
     if warm is not None and batch.revealed is None:
         if not isinstance(generator, torch.Generator):
@@ -158,12 +170,15 @@ def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch, warm: War
         if warm is not None:
             raise ValueError("warm: warm starts are defined on the Gaussian channel only")
         mean = network(batch.J, batch.y, batch.t, batch.lam, batch.revealed)
-    return ((mean - batch.x[:, None, :]) ** 2).mean()
+    x = batch.x[:, None, :]
+    if sign_invariant:
+        return torch.minimum(((mean - x) ** 2).mean(dim=-1), ((mean + x) ** 2).mean(dim=-1)).mean()
+    return ((mean - x) ** 2).mean()
 
 
 def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, config: TrainConfig | None = None, *,
                              steps_per_epoch: int = 50, val_instances: int = 8,
-                             warm: WarmStarts | None = None) -> TrainHistory:
+                             warm: WarmStarts | None = None, sign_invariant: bool = False) -> TrainHistory:
     """Train ``network`` on fresh planted pairs from ``data`` with ``fit`` (module docstring).
 
     config : ``TrainConfig``; ``batch_size`` = instances per step, ``epochs`` x ``steps_per_epoch`` steps at most;
@@ -172,6 +187,8 @@ def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, c
     warm : None (every row from the prior start, the default) or ``WarmStarts``: some rows start from the
         network's own state at an earlier time of the path (module docstring; Gaussian channel only); the held-out
         loss uses the same rows.
+    sign_invariant : train with the sign-invariant loss (module docstring); needs a law invariant under x -> -x
+        (a sign-symmetric prior and an even interaction order p).
     Returns the ``TrainHistory``; a non-finite loss raises ``NonFiniteLossError``.
     """
     _check_pair(network, data)
@@ -180,13 +197,18 @@ def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, c
     if warm is not None and getattr(data, "channel", "gaussian") != "gaussian":
         raise ValueError("warm: warm starts are defined on the Gaussian channel only; the data have "
                          f"channel={data.channel!r}")
+    if not isinstance(sign_invariant, bool):
+        raise TypeError(f"sign_invariant must be a bool, got {type(sign_invariant).__name__}")
+    if sign_invariant and not (network.symmetric and network.p % 2 == 0):
+        raise ValueError(f"sign_invariant: the law must be invariant under x -> -x, which needs a sign-symmetric "
+                         f"prior and an even p; got prior {network.prior.describe()} and p = {network.p}")
     config = TrainConfig(batch_size=2) if config is None else config
-    if warm is None:
+    if warm is None and not sign_invariant:
         return fit_on_fresh_draws(network, data, planted_denoising_loss, config, steps_per_epoch=steps_per_epoch,
                                   val_instances=val_instances)
 
     def loss(module, batch, generator):
-        return planted_denoising_loss(module, batch, warm, generator)
+        return planted_denoising_loss(module, batch, warm, generator, sign_invariant=sign_invariant)
 
     return fit_on_fresh_draws(network, data, loss, config, steps_per_epoch=steps_per_epoch,
                               val_instances=val_instances, loss_takes_generator=True)
