@@ -79,6 +79,7 @@ from samplers.neural import (  # noqa: E402
     AmortisedAMP,
     PlantedSpikedWigner,
     TrainConfig,
+    WarmStarts,
     pick_device,
     planted_mse,
     save_checkpoint,
@@ -131,8 +132,10 @@ def train(prior, lam: float, cfg: dict, epochs: int, device: str, seed: int, tag
     log(f"[train {tag}] N = {n_train}, lam = {lam:.4g}, {epochs} x {cfg['steps_per_epoch']} steps of "
         f"{cfg['instances_per_step']} instances x {cfg['rows_per_instance']} rows, {net.n_parameters} parameters")
     start = time.perf_counter()
+    warm = WarmStarts(**cfg["warm"]) if cfg.get("warm") else None
     hist = train_amortised_denoiser(net, data, config, steps_per_epoch=cfg["steps_per_epoch"],
-                                    val_instances=cfg["val_instances"])
+                                    val_instances=cfg["val_instances"], warm=warm,
+                                    sign_invariant=cfg.get("sign_invariant", False))
     seconds = time.perf_counter() - start
     log(f"[train {tag}] {seconds:.1f} s, val loss {[round(v, 5) for v in hist.val_loss]}, best epoch {hist.best_epoch}")
     if checkpoints is not None:
@@ -375,15 +378,21 @@ def main(argv=None) -> int:
     ap.add_argument("--name", default=None, help="stem of the output files (default learned_at_scale; required with "
                                                  "--sparse-only, --n, --sparse-x and --merge, whose records must not "
                                                  "replace the full one)")
+    ap.add_argument("--warm", action="store_true",
+                    help="train half the rows from the network's own warm-started state at an earlier time of the "
+                         "path (samplers.neural.WarmStarts), as the warm-started drivers query it")
+    ap.add_argument("--sign-invariant", action="store_true",
+                    help="train with the sign-invariant loss (score against the nearer of x* and -x*)")
     ap.add_argument("--merge", nargs="+", metavar="STEM", default=None,
                     help="with --name: write one record from the --sparse-only records <out>/STEM.json of runs that "
                          "differ only in --sparse-x (e.g. one process per setting), then exit")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    partial = args.sparse_only or args.n is not None or args.sparse_x is not None or args.train_n is not None
+    partial = (args.sparse_only or args.n is not None or args.sparse_x is not None or args.train_n is not None
+               or args.warm or args.sign_invariant)
     if (args.merge or partial) and args.name is None:
-        ap.error("--name is required with --sparse-only, --n, --train-n, --sparse-x and --merge (the record they "
-                 "write must not replace learned_at_scale.json)")
+        ap.error("--name is required with --sparse-only, --n, --train-n, --sparse-x, --warm, --sign-invariant and "
+                 "--merge (the record they write must not replace learned_at_scale.json)")
     name = args.name or "learned_at_scale"
     if args.merge:
         if partial or args.quick or args.checkpoints:  # run options
@@ -412,9 +421,11 @@ def main(argv=None) -> int:
     if args.train_n is not None:
         cfg["train_n"] = args.train_n
     cfg["sparse_only"] = args.sparse_only
+    cfg["warm"] = WarmStarts().to_dict() if args.warm else None
+    cfg["sign_invariant"] = args.sign_invariant
     try:
         check_replaceable(out / f"{name}.json", {**cfg, "tolerance_overlap": tolerance(cfg["n"])},
-                          legacy={"sparse_only": False})
+                          legacy={"sparse_only": False, "warm": None, "sign_invariant": False})
     except ValueError as err:
         ap.error(str(err))
     out.mkdir(parents=True, exist_ok=True)

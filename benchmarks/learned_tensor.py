@@ -60,7 +60,7 @@ from analysis.measures.metrics import energy_nishimori_gap, overlap_with_planted
 from analysis.reproduction.finite_size import AMP_TENSOR, DRIVER  # noqa: E402
 from samplers import GeometricSchedule, StochasticLocalization  # noqa: E402
 from samplers.denoisers import AMPDenoiser  # noqa: E402
-from samplers.neural import TrainConfig  # noqa: E402
+from samplers.neural import TrainConfig, WarmStarts  # noqa: E402
 from samplers.neural.amortised_tensor import AmortisedTensorAMP, PlantedSpikedTensor  # noqa: E402
 from samplers.neural.amortised_training import planted_mse, train_amortised_denoiser  # noqa: E402
 
@@ -228,6 +228,9 @@ def main(argv=None) -> int:
                     f"{FULL['instances']})")
     ap.add_argument("--no-untrained-samples", action="store_true",
                     help="sample over the AMP and learned denoisers only (the untrained network keeps its MSE curve)")
+    ap.add_argument("--warm", action="store_true",
+                    help="train half the rows from the network's own warm-started state at an earlier time of the "
+                         "path (samplers.neural.WarmStarts), as the warm-started sampler queries it")
     ap.add_argument("--name", help="stem of the output files (default learned_tensor, learned_tensor_quick)")
     ap.add_argument("--merge", nargs="+", metavar="STEM",
                     help="write --name from the records <out>/STEM.json of one run per model, then exit")
@@ -235,10 +238,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     stem = args.name or ("learned_tensor_quick" if args.quick else "learned_tensor")
-    partial = args.n is not None or args.instances is not None or args.no_untrained_samples
+    partial = args.n is not None or args.instances is not None or args.no_untrained_samples or args.warm
     if (args.merge or partial) and not args.name:
-        ap.error("--name is required with --merge, --n, --instances and --no-untrained-samples (the record they "
-                 "write must not replace learned_tensor.json)")
+        ap.error("--name is required with --merge, --n, --instances, --no-untrained-samples and --warm (the record "
+                 "they write must not replace learned_tensor.json)")
     if args.merge:
         if partial or args.quick or args.replot:
             ap.error("--merge only joins records: it takes --out and --name, no run options")
@@ -262,9 +265,10 @@ def main(argv=None) -> int:
     cfg.update({k: v for k, v in (("n", args.n), ("instances", args.instances)) if v is not None})
     if args.no_untrained_samples:
         cfg["sample_denoisers"] = ["AMP (damped)", "learned"]
+    cfg["warm"] = WarmStarts().to_dict() if args.warm else None
     settings = {**{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()}, "seed": args.seed}
     try:
-        check_replaceable(out / f"{stem}.json", settings, legacy={"seed": 0})
+        check_replaceable(out / f"{stem}.json", settings, legacy={"seed": 0, "warm": None})
     except ValueError as err:
         ap.error(str(err))
     out.mkdir(parents=True, exist_ok=True)
@@ -282,7 +286,8 @@ def main(argv=None) -> int:
                              seed=args.seed, device="cpu", progress=False)
         t0, c0 = time.time(), time.process_time()
         hist = train_amortised_denoiser(net, data, config, steps_per_epoch=cfg["steps_per_epoch"],
-                                        val_instances=cfg["val_instances"])
+                                        val_instances=cfg["val_instances"],
+                                        warm=WarmStarts(**cfg["warm"]) if cfg["warm"] else None)
         train = {"wall_seconds": time.time() - t0, "cpu_seconds": time.process_time() - c0,
                  "epochs_run": hist.epochs_run, "train_loss": hist.train_loss, "val_loss": hist.val_loss,
                  "n_parameters": net.n_parameters}

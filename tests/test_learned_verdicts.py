@@ -190,6 +190,7 @@ def test_merge_sparse_joins_one_setting_per_process_and_refuses_mismatches():
 
 @pytest.mark.parametrize("argv, message", [
     (["--n", "200"], "--name is required"),
+    (["--warm"], "--name is required"),
     (["--instances", "16", "--name", "x", "--n", "2"], "--n must be >= 3"),
     (["--instances", "0", "--name", "x"], "--instances must be >= 1"),
     (["--merge", "a", "b"], "--name is required"),
@@ -222,6 +223,9 @@ def test_tensor_cli_never_replaces_a_record(tensor, tmp_path, capsys):
     (["--n", "5", "--name", "x"], "--n must be >= 10"),
     (["--train-n", "3", "--name", "x"], "--train-n must be >= 10"),
     (["--train-n", "2000"], "--name is required"),
+    (["--warm"], "--name is required"),
+    (["--sign-invariant"], "--name is required"),
+    (["--merge", "a", "--name", "x", "--warm"], "no run options"),
     (["--merge", "a", "--name", "x", "--sparse-only"], "no run options"),
     (["--merge", "nothing", "--name", "x"], "cannot read"),
 ])
