@@ -437,9 +437,11 @@ class AmortisedDenoiser(NeuralDenoiser):
     path time to the next (L more layers per query), following the branch the path is on, which is how
     AMP-based diffusion samplers run AMP along the SDE (Montanari & Wu 2023).  The answer then depends on
     the query history; ``reset(rng)`` (called by the drivers at the start of every batch and at the end of a
-    run) forgets it.  The network was trained from the prior start; warm-started queries reuse its layers
-    unchanged (untrained, the warm-started network is exactly ``AMPDenoiser(warm_start=True)`` capped at L
-    iterations per query).
+    run) forgets it.  Warm-started queries reuse the layers unchanged (untrained, the warm-started network is
+    exactly ``AMPDenoiser(warm_start=True)`` capped at L iterations per query).  A network trained from the prior
+    start only never saw such a state; ``train_amortised_denoiser(..., warm=WarmStarts())`` also trains it from
+    its own warm-started states, and for a sign-symmetric law ``sign_invariant=True`` lets it keep the lobe a
+    warm start has committed to (``samplers.neural.amortised_training``).
 
     Passes (``max_passes`` > 1).  A query applies the L layers up to ``max_passes`` times, each pass starting
     from the final state of the previous one, and stops a row when its mean changed by less than ``tol``

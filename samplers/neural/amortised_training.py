@@ -43,9 +43,10 @@ although each lobe is far from it.  AMP run from a random start along a path com
 then follows it, and the samples fall in either lobe with probability 1/2), which is how the AMP-driven samplers
 sample the mixture.  The plain loss teaches a network the opposite: to shrink a committed iterate back to the
 mirror-symmetric mean, which a network of L layers cannot then undo.  The sign-invariant loss scores each row
-against the nearer of x* and -x*, min(||m - x*||^2, ||m + x*||^2) / n; its minimisers are the means of one lobe,
-m = E[sign(<x, m>) x | J, y_t], the branch AMP follows, and where y_t already fixes the sign (t n >> 1 in the
-scaling of this model) it is the plain loss.
+against the nearer of x* and -x*, min(||m - x*||^2, ||m + x*||^2) / n.  Since ||m - s x||^2 = ||m||^2 + ||x||^2 -
+2 s <m, x>, the nearer sign is s = sign(<m, x>), and a minimiser satisfies m = E[sign(<x, m>) x | J, y_t]: the
+mean of the lobe it points to (either lobe, as AMP's branch), not the mirror-symmetric mean.  Where y_t already
+fixes the sign (t n >> 1 in the scaling of this model) it is the plain loss.
 
 Evaluation (``planted_mse``).  At each t of a grid, the MSE (1/n)||m_theta(J, y, t) - x*||^2 averaged over
 ``n_instances`` fresh instances (R rows each); the standard error is over instances (rows of one instance
