@@ -6,6 +6,9 @@ or on some settings: ``--sparse-only --n 4000 --sparse-x 1.2 --name STEM`` (a na
 replaces a record of other settings, ``learned_common.check_replaceable``),
 and ``--merge STEM1 STEM2 --name STEM`` joins such runs made one setting per process into one record.
 ``--train-n`` trains at another size than the one sampled (the network's parameters do not depend on N).
+``--warm`` trains half the rows from the network's own warm-started state at an earlier time of the path (the
+queries the "learned+warm" drivers make; ``samplers.neural.WarmStarts``) and ``--sign-invariant`` scores each row
+against the nearer of x* and -x* (``samplers.neural.amortised_training``); both are recorded in the settings.
 
 What is measured (``samplers.neural``: ``AmortisedAMP`` trained by ``train_amortised_denoiser`` on fresh planted
 pairs from ``PlantedSpikedWigner``; no MCMC anywhere)

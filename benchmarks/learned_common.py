@@ -64,7 +64,10 @@ def sparse_targets(sparse: dict, tol: float) -> list[dict]:
 
     Per setting (Delta/rho^2 = 0.8 easy, 1.2 hard) and driver (SL, SI), over the instance seeds:
 
-    * easy: each learned denoiser's mean overlap with x* within ``tol`` of the AMP-driven sampler's;
+    * easy: each learned denoiser's mean overlap with x* within ``tol`` of the AMP-driven sampler's, and every
+      sampler's (AMP-driven too) within ``tol`` of m*_Bayes, the overlap of posterior samples (Nishimori): AMP
+      itself can stay stuck on an instance at finite N, and a learned sampler that does better misses the first
+      statement while it meets the second;
     * hard (where m*_Bayes > ``tol``, else there is nothing to miss): each learned driver ends uninformed like AMP
       (within ``tol`` of AMP's mean overlap, and both below m*_Bayes - tol), and the number of samples that found
       x* (overlap above m*_Bayes / 2) for the learned and the AMP-driven sampler (recorded, no target: at
@@ -83,6 +86,13 @@ def sparse_targets(sparse: dict, tol: float) -> list[dict]:
             return sorted((r for r in rows if (r["driver"], r["denoiser"]) == (d, k)), key=lambda r: r["instance_seed"])
 
         where = f"sparse Delta/rho^2={x} ({'hard' if hard else 'easy'})"
+        if not hard:
+            for d in ("SL", "SI"):
+                for k in ("learned", "learned+warm", "AMP"):
+                    a = float(np.mean([r["overlap_planted"] for r in sel(d, k)]))
+                    out.append({"target": f"{where} {d}/{k}: |ov - m*_Bayes| <= {tol:.4f} (m*_Bayes = "
+                                          f"{se['m_bayes']:.4f})", "value": abs(a - se["m_bayes"]),
+                                "met": bool(abs(a - se["m_bayes"]) <= tol)})
         for d in ("SL", "SI"):
             amp = sel(d, "AMP")
             b = float(np.mean([r["overlap_planted"] for r in amp]))

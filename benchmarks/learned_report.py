@@ -6,11 +6,13 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
   sparse Rademacher rho = 0.05 easy / hard) against state evolution, and its sparse part again at N = 4000
   (``--sparse-only --n 4000 --name learned_at_scale_sparse``) and at N = 4000 with the network trained at N = 2000
-  (``--train-n 2000 --name learned_at_scale_transfer``);
+  (``--train-n 2000 --name learned_at_scale_transfer``), and at N = 4000 trained on its own warm-started queries with
+  the sign-invariant loss (``--warm --sign-invariant --name learned_at_scale_sparse_warm``);
 * ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
 * ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard,
   at N = 100 and again at N = 200 with 16 instances (``--n 200 --instances 16 --no-untrained-samples --name
-  learned_tensor_n200``);
+  learned_tensor_n200``), and so again trained on its own warm-started queries (``--warm --name
+  learned_tensor_n200_warm``);
 * ``learned_comparisons.py``: flow matching against diffusion (same network, data and budget), and continuous
   against masked diffusion on planted 5-NAE-SAT;
 * ``learned_autoregressive.py``: the amortised (tensor) AMP networks on the erasure path, ``Autoregressive`` over
@@ -21,9 +23,9 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the ten records' scripts one after
+the figures' paths and each source's machine and load.  ``--run`` first runs the twelve records' scripts one after
 the other (``--quick`` passes their smoke mode on, without the records' size options, and writes to a scratch
-directory, ``--out``), so one command regenerates the whole record: about seven hours on 2 loaded cores,
+directory, ``--out``), so one command regenerates the whole record: about nine hours on 2 loaded cores,
 a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
@@ -43,9 +45,9 @@ if str(HERE) not in sys.path:  # imported by path (the tests): the sibling modul
     sys.path.insert(0, str(HERE))
 from learned_common import sparse_targets  # noqa: E402
 
-SOURCES = ("learned_at_scale", "learned_at_scale_sparse", "learned_at_scale_transfer", "learned_sparse",
-           "learned_tensor", "learned_tensor_n200", "learned_comparisons", "learned_autoregressive",
-           "learned_colouring", "learned_colouring_damped")
+SOURCES = ("learned_at_scale", "learned_at_scale_sparse", "learned_at_scale_transfer", "learned_at_scale_sparse_warm",
+           "learned_sparse", "learned_tensor", "learned_tensor_n200", "learned_tensor_n200_warm", "learned_comparisons",
+           "learned_autoregressive", "learned_colouring", "learned_colouring_damped")
 
 #: sources written by another script's options (the others by ``<name>.py``)
 RUNS = {"learned_colouring_damped": ("learned_colouring.py",
@@ -54,8 +56,13 @@ RUNS = {"learned_colouring_damped": ("learned_colouring.py",
                                     ["--sparse-only", "--n", "4000", "--name", "learned_at_scale_sparse"]),
         "learned_at_scale_transfer": ("learned_at_scale.py", ["--sparse-only", "--n", "4000", "--train-n", "2000",
                                                               "--name", "learned_at_scale_transfer"]),
+        "learned_at_scale_sparse_warm": ("learned_at_scale.py", ["--sparse-only", "--n", "4000", "--warm",
+                                                                 "--sign-invariant", "--name",
+                                                                 "learned_at_scale_sparse_warm"]),
         "learned_tensor_n200": ("learned_tensor.py", ["--n", "200", "--instances", "16", "--no-untrained-samples",
-                                                      "--name", "learned_tensor_n200"])}
+                                                      "--name", "learned_tensor_n200"]),
+        "learned_tensor_n200_warm": ("learned_tensor.py", ["--n", "200", "--instances", "16", "--no-untrained-samples",
+                                                           "--warm", "--name", "learned_tensor_n200_warm"])}
 
 
 def _row(source: str, statement: str, value, target: str, met) -> dict:
@@ -70,6 +77,9 @@ def rows_at_scale(d: dict, source: str = "learned_at_scale") -> list[dict]:
     targets = [t for t in d["targets"] if not t["target"].startswith("sparse")]
     n = d["settings"]["n"]
     size = f"N={n}" + (f" (trained at N={d['settings']['train_n']})" if d["settings"].get("train_n") else "")
+    recipe = [what for key, what in (("warm", "warm starts"), ("sign_invariant", "sign-invariant loss"))
+              if d["settings"].get(key)]
+    size += f" (trained with {' and '.join(recipe)})" if recipe else ""
     targets += [{**t, "target": t["target"].replace("sparse ", f"sparse {size} ", 1)}
                 for t in sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])]
     return [_row(source, t["target"], t["value"], "see statement", t["met"]) for t in targets]
@@ -97,7 +107,8 @@ def rows_tensor(d: dict, source: str = "learned_tensor") -> list[dict]:
     out = []
     n = d["settings"]["n"]
     for v in d["verdicts"]:
-        where = f"{v['model']} T = {v['T']} (N = {n})"
+        where = f"{v['model']} T = {v['T']} (N = {n}" + (", trained with warm starts)" if d["settings"].get("warm")
+                                                         else ")")
         fails = v["T"] < d["models"][v["model"]]["thresholds"]["T_diffusion"]
         lens = "fails" if fails else "works"
         out.append(_row(source, f"{where}: learned vs AMP-driven SL, largest overlap difference",
@@ -193,6 +204,8 @@ EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "le
            "learned_at_scale_sparse": lambda d: rows_at_scale(d, "learned_at_scale_sparse"),
            "learned_at_scale_transfer": lambda d: rows_at_scale(d, "learned_at_scale_transfer"),
            "learned_tensor_n200": lambda d: rows_tensor(d, "learned_tensor_n200"),
+           "learned_at_scale_sparse_warm": lambda d: rows_at_scale(d, "learned_at_scale_sparse_warm"),
+           "learned_tensor_n200_warm": lambda d: rows_tensor(d, "learned_tensor_n200_warm"),
            "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive,
            "learned_colouring": rows_colouring, "learned_colouring_damped": rows_colouring}
 

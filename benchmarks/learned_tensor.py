@@ -26,7 +26,8 @@ Outputs ``<out>/learned_tensor.json`` and ``<out>/learned_tensor.png``.  Usage:
 A rerun with the same settings regenerates its record; a run with other settings refuses to replace it, and
 another size or instance count needs a name of its own: ``--n 200 --instances 16
 --no-untrained-samples --name STEM`` (``--models`` one per process, then ``--merge STEM1 STEM2 --name STEM``
-joins them).
+joins them).  ``--warm`` trains half the rows from the network's own warm-started state at an earlier time of the
+path, the queries the warm-started sampler makes (``samplers.neural.WarmStarts``; recorded in the settings).
 """
 
 from __future__ import annotations
