@@ -258,3 +258,29 @@ def test_check_replaceable_lets_a_rerun_regenerate_its_record_only(common, tmp_p
     path.write_text("not json")
     with pytest.raises(ValueError, match="other settings"):
         common.check_replaceable(path, {"n": 200})
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--sizes", "2000", "2000"], "distinct"),
+    (["--sizes", "5"], "--sizes values must be >= 10"),
+    (["--train-n", "3"], "--train-n values must be >= 10"),
+])
+def test_escape_cli_rejects_bad_input_before_any_work(tmp_path, capsys, argv, message):
+    escape = _module("learned_escape")
+    with pytest.raises(SystemExit) as exc:
+        escape.main([*argv, "--out", str(tmp_path)])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_escape_summary_counts_samples_that_found_x_star_per_size_and_driver():
+    escape = _module("learned_escape")
+    rows = [{"n": n, "instance_seed": s, "driver": d, "overlap_planted": sum(ov) / len(ov),
+             "overlap_planted_per_sample": ov, "energy_nishimori_gap": 0.1}
+            for n, s, d, ov in ((100, 0, "SI", [0.9, 0.2]), (100, 1, "SI", [0.1, 0.1]), (100, 0, "SL", [0.38, 0.36]),
+                                (100, 1, "SL", [0.0, 0.8]), (200, 0, "SI", [0.0, 0.0]), (200, 0, "SL", [0.0, 0.0]))]
+    by = {(s["n"], s["driver"]): s for s in escape.summarise(rows, m_bayes=0.74)}
+    assert (by[(100, "SI")]["found"], by[(100, "SI")]["samples"], by[(100, "SI")]["instances_with_escape"]) == \
+        (1, 4, [0])
+    assert (by[(100, "SL")]["found"], by[(100, "SL")]["instances_with_escape"]) == (2, [0, 1])  # 0.38 > 0.37
+    assert by[(200, "SI")]["found"] == 0 and by[(200, "SL")]["instances_with_escape"] == []
