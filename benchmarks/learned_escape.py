@@ -103,7 +103,7 @@ def main(argv=None) -> int:
     ap.add_argument("--train-n", type=int, default=None, help="N of the training instances (default 2000)")
     args = ap.parse_args(argv)
     sizes = args.sizes or ([300, 600] if args.quick else [2000, 4000, 8000])
-    train_n = args.train_n or (300 if args.quick else 2000)
+    train_n = args.train_n if args.train_n is not None else (300 if args.quick else 2000)
     for flag, value in (("--sizes", min(sizes)), ("--train-n", train_n)):
         if value < 10:
             ap.error(f"{flag} values must be >= 10 (got {value})")

@@ -76,10 +76,11 @@ def rows_at_scale(d: dict, source: str = "learned_at_scale") -> list[dict]:
     so a record written before a sparse statement was added reports it too), each sparse one with its N."""
     targets = [t for t in d["targets"] if not t["target"].startswith("sparse")]
     n = d["settings"]["n"]
-    size = f"N={n}" + (f" (trained at N={d['settings']['train_n']})" if d["settings"].get("train_n") else "")
     recipe = [what for key, what in (("warm", "warm starts"), ("sign_invariant", "sign-invariant loss"))
               if d["settings"].get(key)]
-    size += f" (trained with {' and '.join(recipe)})" if recipe else ""
+    trained = ([f"at N={d['settings']['train_n']}"] if d["settings"].get("train_n") else []) + \
+        ([f"with {' and '.join(recipe)}"] if recipe else [])
+    size = f"N={n}" + (f" (trained {', '.join(trained)})" if trained else "")
     targets += [{**t, "target": t["target"].replace("sparse ", f"sparse {size} ", 1)}
                 for t in sparse_targets(d["sparse"], d["settings"]["tolerance_overlap"])]
     return [_row(source, t["target"], t["value"], "see statement", t["met"]) for t in targets]

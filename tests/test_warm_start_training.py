@@ -61,6 +61,22 @@ def test_earlier_observation_is_the_same_planted_path_and_the_wide_bridge_mutant
 
     mean_err, var_err = deviations(yw, tw)
     assert torch.all(mean_err < 5) and torch.all(var_err < 5), (mean_err, var_err)
+    # the bridge itself: y_t' - (t'/t) y_t has variance t'(t - t')/t and is uncorrelated with y_t
+    def bridge_errors(obs):
+        resid = obs - (tw / t)[:, None] * y
+        want = tw * (t - tw) / t
+        var_err = (resid.var(dim=1) - want).abs() / (want.clamp_min(1e-12) * math.sqrt(2.0 / n))
+        y_c = y - y.mean(dim=1, keepdim=True)
+        corr = (resid - resid.mean(dim=1, keepdim=True)) * y_c
+        corr = corr.mean(dim=1) / (resid.std(dim=1).clamp_min(1e-12) * y_c.std(dim=1))
+        return var_err, corr.abs() * math.sqrt(n)
+
+    var_b, corr_b = bridge_errors(yw)
+    inner = u < 1
+    assert torch.all(var_b[inner] < 5) and torch.all(corr_b[inner] < 5), (var_b, corr_b)
+    fresh = tw[:, None] * x + torch.sqrt(tw)[:, None] * xi  # mutant: right marginal, but not the same path as y_t
+    var_f, corr_f = bridge_errors(fresh)
+    assert torch.all((var_f[inner] > 5) | (corr_f[inner] > 5)), (var_f, corr_f)
     wide = (tw / t)[:, None] * y + torch.sqrt(tw)[:, None] * xi  # mutant: an independent increment, not a bridge
     _, var_mutant = deviations(wide, tw)
     assert torch.all(var_mutant[u < 1] > 5), var_mutant
@@ -95,8 +111,17 @@ def test_warm_rows_start_from_the_networks_own_state_and_fraction_zero_is_the_pl
     expected = ((mean - batch.x[:, None, :]) ** 2).mean()
     torch.testing.assert_close(loss, expected, rtol=1e-12, atol=1e-12)
     assert abs(float((loss - plain).detach())) > 1e-4  # the warm rows do change the loss
-    loss.backward()  # the gradient flows through the last pass only (the state is detached)
-    assert all(p.grad is not None for p in net.parameters())
+    # the gradient flows through the last pass only: equal to the hand-built loss's from a detached state, and
+    # different from it when the earlier passes are differentiated too (the mutant)
+    grads = torch.autograd.grad(loss, list(net.parameters()), allow_unused=True)
+    detached = tuple(a.detach() for a in state)
+    warm_d = net.iterate(batch.J, batch.y[:, :2], batch.t[:, :2], batch.lam, detached)[0]
+    loss_d = ((torch.cat([warm_d, cold_mean], dim=1) - batch.x[:, None, :]) ** 2).mean()
+    grads_d = torch.autograd.grad(loss_d, list(net.parameters()), allow_unused=True, retain_graph=True)
+    grads_m = torch.autograd.grad(expected, list(net.parameters()), allow_unused=True)
+    for g, h in zip(grads, grads_d, strict=True):
+        torch.testing.assert_close(g, h, rtol=1e-10, atol=1e-12)
+    assert any((g - h).abs().max() > 1e-8 for g, h in zip(grads, grads_m, strict=True) if g is not None)
 
 
 def test_warm_training_is_reproducible_and_finite():
@@ -137,23 +162,43 @@ def test_warm_starts_refuse_the_erasure_channel_and_a_wrong_type():
         train_amortised_denoiser(net, PlantedSpikedWigner(10, 1.0, prior), warm={"fraction": 0.5})
     with pytest.raises(TypeError, match="generator"):
         planted_denoising_loss(net, PlantedSpikedWigner(10, 1.0, prior).draw(1, gen(0)), WarmStarts())
+    with pytest.raises(TypeError, match="warm"):
+        planted_denoising_loss(net, PlantedSpikedWigner(10, 1.0, prior).draw(1, gen(0)), {"fraction": 0.5}, gen(0))
+    with pytest.raises(ValueError, match="sign_invariant"):
+        train_amortised_denoiser(net, erasure, sign_invariant=True)
+
+
+def test_a_positive_fraction_starts_at_least_one_row_warm():
+    prior = sg.Rademacher()
+    data = PlantedSpikedWigner(20, 2.0, prior, rows_per_instance=1, t_min=0.1, t_max=1.0, p_zero=0.0)
+    net = AmortisedAMP(prior, n_layers=2, hidden=3, seed=1)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1)
+    batch = data.draw(2, gen(0))
+    plain = planted_denoising_loss(net, batch)
+    assert torch.equal(planted_denoising_loss(net, batch, WarmStarts(fraction=0.0), gen(1)), plain)
+    assert not torch.equal(planted_denoising_loss(net, batch, WarmStarts(fraction=0.3), gen(1)), plain)
 
 
 def test_sign_invariant_loss_scores_the_nearer_lobe_and_needs_a_symmetric_law():
     prior = sg.Rademacher()
-    data = PlantedSpikedWigner(40, 2.0, prior, rows_per_instance=3, t_min=0.01, t_max=1.0, dtype=F64)
+    data = PlantedSpikedWigner(40, 2.0, prior, rows_per_instance=4, t_min=0.01, t_max=1.0, dtype=F64)
     batch = data.draw(2, gen(0))
 
-    class Fixed(AmortisedAMP):  # returns the chosen rows: +x*/2, -x*/2 and 0 for every instance
+    class Fixed(AmortisedAMP):  # rows +x*/2, -x*/2, 0 and x*/2 with half its sites flipped, for every instance
         def forward(self, J, y, t, lam, revealed=None):
             x = batch.x[:, None, :]
-            return torch.cat([0.5 * x, -0.5 * x, 0.0 * x], dim=1)
+            half = torch.cat([0.5 * x[..., :20], -0.5 * x[..., 20:]], dim=-1)
+            return torch.cat([0.5 * x, -0.5 * x, 0.0 * x, half], dim=1)
 
     net = Fixed(prior, n_layers=1, hidden=2, dtype=F64)
     plain = planted_denoising_loss(net, batch)
     folded = planted_denoising_loss(net, batch, sign_invariant=True)
-    assert abs(float(plain) - (0.25 + 2.25 + 1.0) / 3) < 1e-12  # rows: (1/2)^2, (3/2)^2, 1
-    assert abs(float(folded) - (0.25 + 0.25 + 1.0) / 3) < 1e-12  # the mirror row scores against -x*
+    assert abs(float(plain) - (0.25 + 2.25 + 1.0 + 1.25) / 4) < 1e-12  # rows: (1/2)^2, (3/2)^2, 1, (1/4 + 9/4)/2
+    # the mirror row scores against -x*; the half-flipped row is 5/4 against either sign (a per-site minimum,
+    # the mutant, would give 1/4)
+    assert abs(float(folded) - (0.25 + 0.25 + 1.0 + 1.25) / 4) < 1e-12
     from samplers.neural.amortised_tensor import AmortisedTensorAMP, PlantedSpikedTensor
 
     with pytest.raises(ValueError, match="sign_invariant"):

@@ -63,7 +63,7 @@ import numpy as np
 import torch
 
 from .amortised_amp import AmortisedAMP
-from .planted_data import PlantedBatch, PlantedSpikedWigner
+from .planted_data import PlantedBatch, PlantedSpikedWigner, check_cpu_generator
 from .training import TrainConfig, TrainHistory, check_positive_int, fit_on_fresh_draws, pick_device
 
 __all__ = ["PlantedMSE", "WarmStarts", "planted_denoising_loss", "train_amortised_denoiser", "planted_mse"]
@@ -88,7 +88,8 @@ def _check_pair(network, data) -> None:
 class WarmStarts:
     """Rows trained from the network's own warm state at an earlier time of the planted path (module docstring).
 
-    fraction : share of each instance's rows that start warm, in [0, 1] (the first round(fraction R) rows).
+    fraction : share of each instance's rows that start warm, in [0, 1]: the first max(1, floor(fraction R + 1/2))
+        rows (none when fraction is 0).
     passes : passes of the network at the earlier time (>= 1), without gradient.
     ratio_min : t' / t is uniform on [ratio_min, 1], ratio_min in (0, 1].
     init_scale : size of the random start of those passes (>= 0; the drivers' default 1e-3).
@@ -117,14 +118,16 @@ def earlier_observation(y: torch.Tensor, t: torch.Tensor, u: torch.Tensor, xi: t
                         ) -> tuple[torch.Tensor, torch.Tensor]:
     """The observation of the same planted path at t' = u t, given y_t (the Brownian bridge of the module docstring):
     y_t' = (t'/t) y_t + sqrt(t' (t - t') / t) xi.  y (..., n) and xi (..., n); t and u (...), u in [0, 1].  Rows at
-    t = 0 give t' = 0 and y_t' = 0.  Returns (y_t', t') in y's device and dtype."""
+    t = 0 give t' = 0 and y_t' = 0.  t, u and xi may live on any device (the arithmetic runs in float64 on the CPU).
+    Returns (y_t', t') in y's device and dtype."""
     dev, dt = y.device, y.dtype
     t = t.to(device="cpu", dtype=torch.float64)
-    tw = u.to(torch.float64) * t
+    xi = xi.to(device="cpu", dtype=torch.float64)
+    tw = u.to(device="cpu", dtype=torch.float64) * t
     safe = torch.where(t > 0, t, torch.ones_like(t))
     scale = torch.where(t > 0, tw / safe, torch.zeros_like(t))
     spread = torch.sqrt(torch.clamp(tw * (t - tw) / safe, min=0.0))
-    yw = scale[..., None].to(dev, dt) * y + (spread[..., None] * xi.to(torch.float64)).to(dev, dt)
+    yw = scale[..., None].to(dev, dt) * y + (spread[..., None] * xi).to(dev, dt)
     return yw, tw.to(dev, dt)
 
 
@@ -132,9 +135,9 @@ def _warm_state(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts, ge
     """(f, v, f_prev) of shape (I, R, n): the warm rows' own state at t' = u t (module docstring), the prior start
     on the other rows.  None when no row starts warm."""
     I, R, n = batch.y.shape
-    k = round(warm.fraction * R)
-    if k == 0:
+    if warm.fraction == 0:
         return None
+    k = max(1, math.floor(warm.fraction * R + 0.5))
     dev, dt = batch.y.device, batch.y.dtype
     u = warm.ratio_min + (1.0 - warm.ratio_min) * torch.rand((I, k), generator=generator, dtype=torch.float64)
     xi = torch.randn((I, k, n), generator=generator, dtype=torch.float64)
@@ -160,9 +163,14 @@ def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch, warm: War
     sign_invariant : score each row against the nearer of x* and -x*, min(||m - x*||^2, ||m + x*||^2) / n (module
     docstring; for a law invariant under x -> -x only).
     """
+    if warm is not None and not isinstance(warm, WarmStarts):
+        raise TypeError(f"warm must be None or a WarmStarts, got {type(warm).__name__}")
+    if not isinstance(sign_invariant, bool):
+        raise TypeError(f"sign_invariant must be a bool, got {type(sign_invariant).__name__}")
     if warm is not None and batch.revealed is None:
         if not isinstance(generator, torch.Generator):
             raise TypeError("generator: warm starts need a CPU torch.Generator")
+        check_cpu_generator(generator)
         state = _warm_state(network, batch, warm, generator)
         mean = network.iterate(batch.J, batch.y, batch.t, batch.lam, state)[0]
     elif batch.revealed is None:
@@ -200,6 +208,9 @@ def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, c
                          f"channel={data.channel!r}")
     if not isinstance(sign_invariant, bool):
         raise TypeError(f"sign_invariant must be a bool, got {type(sign_invariant).__name__}")
+    if sign_invariant and getattr(data, "channel", "gaussian") != "gaussian":
+        raise ValueError("sign_invariant: revealed variables break the x -> -x symmetry; the sign-invariant loss is "
+                         f"defined on the Gaussian channel only, the data have channel={data.channel!r}")
     if sign_invariant and not (network.symmetric and network.p % 2 == 0):
         raise ValueError(f"sign_invariant: the law must be invariant under x -> -x, which needs a sign-symmetric "
                          f"prior and an even p; got prior {network.prior.describe()} and p = {network.p}")
