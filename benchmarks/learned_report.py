@@ -1,6 +1,6 @@
 r"""One report on the learned samplers at scale (issue 17): run the learned benchmarks, collect what they measured.
 
-The learned samplers are judged by seven benchmark scripts, each writing a JSON file (and, all but
+The learned samplers are judged by eight benchmark scripts, each writing a JSON file (and, all but
 ``learned_sparse.py``, a figure) under ``docs/figures``:
 
 * ``learned_at_scale.py``: the amortised unrolled AMP on dense spiked Wigner (Rademacher lam = 2 at N = 2000,
@@ -8,6 +8,8 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
   (``--sparse-only --n 4000 --name learned_at_scale_sparse``) and at N = 4000 with the network trained at N = 2000
   (``--train-n 2000 --name learned_at_scale_transfer``), and at N = 4000 trained on its own warm-started queries with
   the sign-invariant loss (``--warm --sign-invariant --name learned_at_scale_sparse_warm``);
+* ``learned_escape.py``: how often SL and SI over a network trained that way escape the sparse hard phase at
+  N = 2000, 4000 and 8000;
 * ``learned_sparse.py``: BP-initialised learned message passing on planted colouring and 5-NAE-SAT against BP;
 * ``learned_tensor.py``: the amortised tensor AMP on the planted Ising and spherical 3-spin models, easy and hard,
   at N = 100 and again at N = 200 with 16 instances (``--n 200 --instances 16 --no-untrained-samples --name
@@ -23,9 +25,9 @@ The learned samplers are judged by seven benchmark scripts, each writing a JSON 
 
 ``python benchmarks/learned_report.py`` reads their JSON files and writes ``docs/figures/learned_report.json``
 and ``docs/figures/learned_report.md``: one row per measured statement (source, statement, value, target, met),
-the figures' paths and each source's machine and load.  ``--run`` first runs the twelve records' scripts one after
+the figures' paths and each source's machine and load.  ``--run`` first runs the thirteen records' scripts one after
 the other (``--quick`` passes their smoke mode on, without the records' size options, and writes to a scratch
-directory, ``--out``), so one command regenerates the whole record: about nine hours on 2 loaded cores,
+directory, ``--out``), so one command regenerates the whole record: about ten hours on 2 loaded cores,
 a few minutes with ``--quick``.
 A missing JSON file is reported as missing, never silently skipped.
 """
@@ -46,8 +48,8 @@ if str(HERE) not in sys.path:  # imported by path (the tests): the sibling modul
 from learned_common import sparse_targets  # noqa: E402
 
 SOURCES = ("learned_at_scale", "learned_at_scale_sparse", "learned_at_scale_transfer", "learned_at_scale_sparse_warm",
-           "learned_sparse", "learned_tensor", "learned_tensor_n200", "learned_tensor_n200_warm", "learned_comparisons",
-           "learned_autoregressive", "learned_colouring", "learned_colouring_damped")
+           "learned_escape", "learned_sparse", "learned_tensor", "learned_tensor_n200", "learned_tensor_n200_warm",
+           "learned_comparisons", "learned_autoregressive", "learned_colouring", "learned_colouring_damped")
 
 #: sources written by another script's options (the others by ``<name>.py``)
 RUNS = {"learned_colouring_damped": ("learned_colouring.py",
@@ -123,6 +125,25 @@ def rows_tensor(d: dict, source: str = "learned_tensor") -> list[dict]:
                             f"{v['m_bayes'] - v['tolerance']:.3f} (learned, AMP) where the lens says {lens}",
                             f"{v['learned_uninformed']}, {v['amp_uninformed']}", "both as the lens says",
                             v["learned_uninformed"] == v["amp_uninformed"] == fails))
+    return out
+
+
+def rows_escape(d: dict) -> list[dict]:
+    """Per size and driver, the samples that found x* at the sparse hard point (recorded), and the trend the lens
+    implies: fewer at the largest N than at the smallest (the escape is a finite-size effect)."""
+    st = d["settings"]
+    out = []
+    for s in d["summary"]:
+        out.append(_row("learned_escape", f"sparse Delta/rho^2={st['x']} (hard) N={s['n']} {s['driver']} over the "
+                        f"network trained at N={st['train_n']} with warm starts and the sign-invariant loss: samples "
+                        f"that found x* (instances {s['instances_with_escape']})", f"{s['found']} / {s['samples']}",
+                        "recorded", None))
+    for drv in sorted({s["driver"] for s in d["summary"]}):
+        by = sorted((s for s in d["summary"] if s["driver"] == drv), key=lambda s: s["n"])
+        first, last = by[0], by[-1]
+        out.append(_row("learned_escape", f"{drv}: fewer samples find x* at N={last['n']} than at N={first['n']}",
+                        [first["found"] / first["samples"], last["found"] / last["samples"]], "decreasing",
+                        last["found"] / last["samples"] < first["found"] / first["samples"]))
     return out
 
 
@@ -207,6 +228,7 @@ EXTRACT = {"learned_at_scale": rows_at_scale, "learned_sparse": rows_sparse, "le
            "learned_tensor_n200": lambda d: rows_tensor(d, "learned_tensor_n200"),
            "learned_at_scale_sparse_warm": lambda d: rows_at_scale(d, "learned_at_scale_sparse_warm"),
            "learned_tensor_n200_warm": lambda d: rows_tensor(d, "learned_tensor_n200_warm"),
+           "learned_escape": rows_escape,
            "learned_comparisons": rows_comparisons, "learned_autoregressive": rows_autoregressive,
            "learned_colouring": rows_colouring, "learned_colouring_damped": rows_colouring}
 

@@ -541,3 +541,24 @@ def test_readme_quotes_the_warm_trained_tensor_record():
     # the mutant: the plainly trained network's record does not pass the same verdicts
     assert any(v["learned_gap_flagged"] != (v["T"] < plain["models"][v["model"]]["thresholds"]["T_diffusion"])
                for v in plain["verdicts"])
+
+
+def test_readme_quotes_the_escape_record():
+    """How often SL and SI over one warm / sign-invariant-trained network escape the sparse hard phase, by N
+    (docs/figures/learned_escape.json)."""
+    d = json.loads((ROOT / "docs" / "figures" / "learned_escape.json").read_text())
+    st = d["settings"]
+    assert st["sizes"] == [2000, 4000, 8000] and st["train_n"] == 2000 and st["sign_invariant"] and not st["quick"]
+    text = " ".join((ROOT / "README.md").read_text().split())
+    para = text[text.index("How that escape depends on N"):][:700]
+    found, where = [], []
+    for n in st["sizes"]:
+        rows = [s for s in d["summary"] if s["n"] == n]
+        assert sum(s["samples"] for s in rows) == 64
+        found.append(sum(s["found"] for s in rows))
+        where.append(sorted({i for s in rows for i in s["instances_with_escape"]}))
+    assert f"{found[0]}, {found[1]} and {found[2]} of 64 samples found x*" in para
+    assert found[2] < found[0] and found[2] < found[1]  # the escape shrinks with N
+    assert where == [[0, 2], [0], []] and "(on seeds 0 and 2, on seed 0, on none)" in para
+    assert f"{round(d['meta']['total_seconds'] / 60)} min" in para
+
