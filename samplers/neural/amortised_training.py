@@ -154,6 +154,14 @@ def _warm_state(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts, ge
     return tuple(torch.cat([w.detach(), c], dim=1) for w, c in zip(state, cold, strict=True))
 
 
+def _check_options(warm, sign_invariant) -> None:
+    """TypeError unless ``warm`` is None or a ``WarmStarts`` and ``sign_invariant`` a bool."""
+    if warm is not None and not isinstance(warm, WarmStarts):
+        raise TypeError(f"warm must be None or a WarmStarts, got {type(warm).__name__}")
+    if not isinstance(sign_invariant, bool):
+        raise TypeError(f"sign_invariant must be a bool, got {type(sign_invariant).__name__}")
+
+
 def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch, warm: WarmStarts | None = None,
                            generator: torch.Generator | None = None, *, sign_invariant: bool = False) -> torch.Tensor:
     """Mean over instances, rows and sites of (m_theta - x*)^2 (module docstring); batch on the network's device.
@@ -163,14 +171,9 @@ def planted_denoising_loss(network: AmortisedAMP, batch: PlantedBatch, warm: War
     sign_invariant : score each row against the nearer of x* and -x*, min(||m - x*||^2, ||m + x*||^2) / n (module
     docstring; for a law invariant under x -> -x only).
     """
-    if warm is not None and not isinstance(warm, WarmStarts):
-        raise TypeError(f"warm must be None or a WarmStarts, got {type(warm).__name__}")
-    if not isinstance(sign_invariant, bool):
-        raise TypeError(f"sign_invariant must be a bool, got {type(sign_invariant).__name__}")
+    _check_options(warm, sign_invariant)
     if warm is not None and batch.revealed is None:
-        if not isinstance(generator, torch.Generator):
-            raise TypeError("generator: warm starts need a CPU torch.Generator")
-        check_cpu_generator(generator)
+        check_cpu_generator(generator)  # the earlier observations and random starts are drawn from it
         state = _warm_state(network, batch, warm, generator)
         mean = network.iterate(batch.J, batch.y, batch.t, batch.lam, state)[0]
     elif batch.revealed is None:
@@ -201,13 +204,10 @@ def train_amortised_denoiser(network: AmortisedAMP, data: PlantedSpikedWigner, c
     Returns the ``TrainHistory``; a non-finite loss raises ``NonFiniteLossError``.
     """
     _check_pair(network, data)
-    if warm is not None and not isinstance(warm, WarmStarts):
-        raise TypeError(f"warm must be None or a WarmStarts, got {type(warm).__name__}")
+    _check_options(warm, sign_invariant)
     if warm is not None and getattr(data, "channel", "gaussian") != "gaussian":
         raise ValueError("warm: warm starts are defined on the Gaussian channel only; the data have "
                          f"channel={data.channel!r}")
-    if not isinstance(sign_invariant, bool):
-        raise TypeError(f"sign_invariant must be a bool, got {type(sign_invariant).__name__}")
     if sign_invariant and getattr(data, "channel", "gaussian") != "gaussian":
         raise ValueError("sign_invariant: revealed variables break the x -> -x symmetry; the sign-invariant loss is "
                          f"defined on the Gaussian channel only, the data have channel={data.channel!r}")
